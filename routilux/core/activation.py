@@ -1,0 +1,95 @@
+"""ActivationRecord: one run of a routine's logic, with its inputs and what it emitted."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from routilux.core.job import JobContext
+    from routilux.core.queue import QueuedItem
+
+__all__ = ["ActivationRecord"]
+
+
+class ActivationRecord:
+    """One activation: built when a policy says "run", filled in as it runs.
+
+    Attributes:
+        seq: Order in which the worker built its activations (1, 2, ...).
+        routine_id: The routine that runs.
+        job: The job it runs for (the job of its first input).
+        inputs: Data per slot name, in slot order, as passed to logic.
+        policy_message: What the policy passed along.
+        emitted: ``(event, data)`` pairs, in order.
+        consumed: The queued items (data with job and id) the policy took as inputs.
+        produced: ``(routine_id, slot, item)`` for each data point queued by its emits.
+        started_at: Wall-clock start (``time.time()``), or None if it has not started.
+        duration: Seconds the logic took, or None.
+        error: The exception the logic raised last, or None.
+        attempts: How many times the logic ran (more than 1 under RETRY).
+    """
+
+    __slots__ = (
+        "attempts",
+        "consumed",
+        "duration",
+        "emitted",
+        "error",
+        "inputs",
+        "job",
+        "node",
+        "policy_message",
+        "produced",
+        "released",
+        "routine_id",
+        "seq",
+        "started_at",
+    )
+
+    def __init__(
+        self,
+        seq: int,
+        node: Any,
+        job: JobContext | None,
+        inputs: dict[str, list[Any]],
+        consumed: list[QueuedItem],
+        policy_message: Any,
+    ) -> None:
+        self.seq = seq
+        self.node = node
+        self.routine_id: str = node.routine_id
+        self.job = job
+        self.inputs = inputs
+        self.consumed = consumed
+        self.policy_message = policy_message
+        self.emitted: list[tuple[str, Any]] = []
+        # (routine_id, slot, item) for every data point this activation queued downstream.
+        self.produced: list[tuple[str, str, QueuedItem]] = []
+        self.started_at: float | None = None
+        self.duration: float | None = None
+        self.error: BaseException | None = None
+        self.attempts = 0
+        # Set once a hold (breakpoint) has let this activation go, so it is not held again.
+        self.released = False
+
+    @property
+    def job_id(self) -> str | None:
+        return self.job.job_id if self.job is not None else None
+
+    def __repr__(self) -> str:
+        state = "failed" if self.error else ("done" if self.duration is not None else "pending")
+        return f"<ActivationRecord #{self.seq} {self.routine_id} {state}>"
+
+    def as_dict(self) -> dict[str, Any]:
+        """A plain-data view (for tables, JSON and tests)."""
+        return {
+            "seq": self.seq,
+            "job_id": self.job_id,
+            "routine_id": self.routine_id,
+            "inputs": self.inputs,
+            "emitted": list(self.emitted),
+            "started_at": self.started_at,
+            "duration": self.duration,
+            "error": repr(self.error) if self.error is not None else None,
+            "attempts": self.attempts,
+        }

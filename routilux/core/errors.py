@@ -1,0 +1,41 @@
+"""The exception hierarchy shared by every routilux layer."""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigurationError",
+    "ExecutionError",
+    "RoutiluxError",
+    "SerializationError",
+    "SlotHandlerError",
+    "SlotQueueFullError",
+    "StateError",
+]
+
+
+class RoutiluxError(Exception):
+    """Base class of every error routilux raises on purpose."""
+
+
+class ConfigurationError(RoutiluxError):
+    """A flow, routine, policy or runtime was set up wrongly (unknown name, bad signature)."""
+
+
+class ExecutionError(RoutiluxError):
+    """Something failed while a job was running."""
+
+
+class SerializationError(RoutiluxError):
+    """State could not be written or read back (corrupt file, unregistered type)."""
+
+
+class StateError(RoutiluxError):
+    """An operation does not fit the current state (emit outside logic, post after shutdown)."""
+
+
+class SlotHandlerError(ExecutionError):
+    """User logic raised; the original exception is chained as ``__cause__``."""
+
+
+class SlotQueueFullError(ExecutionError):
+    """A slot's queue reached its ``max_queue_length``; the data was not accepted."""

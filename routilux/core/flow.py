@@ -1,0 +1,160 @@
+"""Flow: routines and the connections between their events and slots."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from routilux.core._names import unknown
+from routilux.core.connection import Connection
+from routilux.core.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from routilux.core.error_handler import ErrorHandler
+    from routilux.core.routine import Routine
+
+__all__ = ["Flow"]
+
+
+class Flow:
+    """A workflow definition: routines by id, and connections from events to slots.
+
+    A flow is only a description; a :class:`~routilux.Runtime` runs it. Changes made while a
+    worker runs the flow apply to workers started afterwards.
+
+    >>> from routilux import Routine
+    >>> class Step(Routine):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.add_slot("input")
+    ...         self.add_event("output")
+    ...     def logic(self, input, policy_message, worker_state):
+    ...         self.emit("output", value=input[0])
+    >>> flow = Flow("pipeline")
+    >>> flow.add_routine(Step(), "first")
+    'first'
+    >>> flow.add_routine(Step(), "second")
+    'second'
+    >>> print(flow.connect("first", "output", "second", "input"))
+    first.output -> second.input
+    >>> flow.validate()
+    []
+    """
+
+    def __init__(self, flow_id: str | None = None) -> None:
+        self.flow_id = flow_id or f"flow_{id(self):x}"
+        self._routines: dict[str, Routine] = {}
+        self._connections: list[Connection] = []
+        self._error_handler: ErrorHandler | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"<Flow {self.flow_id!r}: {len(self._routines)} routines, "
+            f"{len(self._connections)} connections>"
+        )
+
+    # -- building ------------------------------------------------------------------------
+
+    def add_routine(self, routine: Routine, routine_id: str | None = None) -> str:
+        """Add ``routine`` under ``routine_id`` (derived from its class name if omitted)."""
+        if routine_id is None:
+            routine_id = self._free_id(type(routine).__name__)
+        if not isinstance(routine_id, str) or not routine_id:
+            raise ConfigurationError(f"a routine id must be a non-empty string, got {routine_id!r}")
+        if routine_id in self._routines:
+            raise ConfigurationError(
+                f"duplicate routine id {routine_id!r} in flow {self.flow_id!r}"
+            )
+        if routine.flow is not None and routine.flow is not self:
+            raise ConfigurationError(
+                f"{routine!r} already belongs to flow {routine.flow.flow_id!r}; "
+                "create a new routine object for this flow"
+            )
+        if any(r is routine for r in self._routines.values()):
+            raise ConfigurationError(
+                f"this routine object is already in flow {self.flow_id!r} as {routine.routine_id!r}"
+            )
+        routine.routine_id = routine_id
+        routine.flow = self
+        self._routines[routine_id] = routine
+        return routine_id
+
+    def connect(self, source_id: str, event: str, target_id: str, slot: str) -> Connection:
+        """Wire ``source_id``'s ``event`` to ``target_id``'s ``slot``."""
+        self.get_routine(source_id).get_event(event)
+        self.get_routine(target_id).get_slot(slot)
+        connection = Connection(source_id, event, target_id, slot)
+        if connection in self._connections:
+            raise ConfigurationError(f"duplicate connection {connection} in flow {self.flow_id!r}")
+        self._connections.append(connection)
+        return connection
+
+    def set_error_handler(self, handler: ErrorHandler | None) -> None:
+        """The error handler for every routine that has none of its own."""
+        self._error_handler = handler
+
+    @property
+    def error_handler(self) -> ErrorHandler | None:
+        return self._error_handler
+
+    # -- reading -------------------------------------------------------------------------
+
+    @property
+    def routines(self) -> dict[str, Routine]:
+        """Routines by id, in the order they were added."""
+        return dict(self._routines)
+
+    @property
+    def connections(self) -> list[Connection]:
+        return list(self._connections)
+
+    def get_routine(self, routine_id: str) -> Routine:
+        try:
+            return self._routines[routine_id]
+        except KeyError:
+            raise ConfigurationError(
+                unknown("routine", routine_id, self._routines, f"flow {self.flow_id!r}")
+            ) from None
+
+    def entry_slots(self) -> list[tuple[str, str]]:
+        """``(routine_id, slot)`` pairs that no connection feeds: where posts go in."""
+        fed = {(c.target_id, c.slot) for c in self._connections}
+        return [
+            (routine_id, slot.name)
+            for routine_id, routine in self._routines.items()
+            for slot in routine.slots
+            if (routine_id, slot.name) not in fed
+        ]
+
+    def validate(self) -> list[str]:
+        """Problems that would stop this flow from running; an empty list means none."""
+        problems: list[str] = []
+        if not self._routines:
+            problems.append(f"flow {self.flow_id!r} has no routines")
+        for routine in self._routines.values():
+            problem = routine.validate_logic()
+            if problem:
+                problems.append(problem)
+        for c in self._connections:
+            source, target = self._routines.get(c.source_id), self._routines.get(c.target_id)
+            if source is None or target is None:
+                problems.append(f"connection {c} names a routine that was removed")
+        return problems
+
+    def _free_id(self, class_name: str) -> str:
+        base = re.sub(r"(?<!^)(?=[A-Z])", "_", class_name).lower()
+        candidate, n = base, 1
+        while candidate in self._routines:
+            n += 1
+            candidate = f"{base}_{n}"
+        return candidate
+
+    # -- display -------------------------------------------------------------------------
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        """Show the flow as a diagram in Jupyter when the notebook extra is installed."""
+        try:
+            from routilux.notebook.render import mimebundle  # optional layer, loaded on display
+        except ImportError:
+            return {"text/plain": repr(self)}
+        return mimebundle(self)

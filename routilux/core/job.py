@@ -1,0 +1,102 @@
+"""JobContext: the state of one posted request as it travels through a flow."""
+
+from __future__ import annotations
+
+import enum
+import threading
+import time
+import uuid
+from typing import Any
+
+from routilux.core._context import current_activation
+from routilux.core.output import get_job_output
+
+__all__ = ["JobContext", "JobStatus", "get_current_job"]
+
+
+class JobStatus(str, enum.Enum):
+    """Lifecycle of a job: pending -> running -> completed | failed | cancelled."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def finished(self) -> bool:
+        return self in _FINISHED
+
+
+_FINISHED = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
+
+
+class JobContext:
+    """One request (one ``post``) and everything it caused downstream.
+
+    A job is done when no activation is pending or running for it; the runtime then sets
+    :attr:`status` and wakes :meth:`wait`.
+
+    Attributes:
+        job_id: Unique id (a UUID4 hex string unless given).
+        flow_name: The flow the job runs in.
+        worker_id: The worker that runs it.
+        metadata: Free-form per-request data (user id, request headers...); editable.
+        trace_id: Correlates this job's records across systems.
+        errors: Exceptions recorded under the CONTINUE strategy, and the one that failed it.
+    """
+
+    def __init__(
+        self,
+        flow_name: str,
+        worker_id: str,
+        *,
+        job_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        trace_id: str | None = None,
+    ) -> None:
+        self.job_id = job_id or uuid.uuid4().hex
+        self.flow_name = flow_name
+        self.worker_id = worker_id
+        self.metadata: dict[str, Any] = dict(metadata or {})
+        self.trace_id = trace_id or self.job_id
+        self.status = JobStatus.PENDING
+        self.created_at = time.time()
+        self.finished_at: float | None = None
+        self.error: BaseException | None = None
+        self.errors: list[BaseException] = []
+        # Activations pending (queued for a policy decision) or running for this job; owned
+        # by the worker and only touched under its lock.
+        self.inflight = 0
+        # Set when the job failed or was cancelled: its queued data is dropped, new data ignored.
+        self._stopped = False
+        self._done = threading.Event()
+
+    def __repr__(self) -> str:
+        return f"<JobContext {self.job_id[:8]} {self.flow_name!r} {self.status.value}>"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status.finished
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the job is finished; return False if ``timeout`` ran out first."""
+        return self._done.wait(timeout)
+
+    def get_output(self) -> str:
+        """What ``print()`` wrote inside this job's logic (see ``install_routed_stdout``)."""
+        return get_job_output(self.job_id)
+
+    def _finish(self, status: JobStatus) -> None:
+        self.status = status
+        self.finished_at = time.time()
+        self._done.set()
+
+
+def get_current_job() -> JobContext | None:
+    """The job of the activation running in this thread, or None outside of logic."""
+    activation = current_activation.get()
+    return activation.job if activation is not None else None

@@ -1,0 +1,25 @@
+"""Slot: a named input of a routine; its queue of data lives in each running worker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Slot:
+    """An input port of a :class:`~routilux.Routine`.
+
+    A slot is only a definition. Every worker running the flow keeps its own queue for it,
+    so two workers never share queued data.
+
+    Args:
+        name: Unique among the routine's slots.
+        max_queue_length: How many data points may wait in one worker's queue. ``None`` (the
+            default) means unbounded. When full, ``Runtime.post`` raises
+            :class:`~routilux.SlotQueueFullError` and so does ``emit`` inside logic (the error
+            then follows the routine's error strategy); in both cases no target receives the
+            data, so nothing is half delivered.
+    """
+
+    name: str
+    max_queue_length: int | None = None

@@ -1,0 +1,663 @@
+"""Worker: one running instance of a flow, with its own queues, jobs and scheduler.
+
+The hot path lives here: data is queued in a slot, the target routine becomes a
+*candidate*, a drainer thread pops candidates, asks the routine's policy whether to run,
+runs the logic, and the logic's emits queue more data. A drainer keeps going until no
+candidate is left, so a chain of small routines runs in one thread without a hand-off per
+activation; more drainers (up to the runtime's ``thread_pool_size``) start only when more
+candidates are waiting than drainers free to take them.
+
+Everything that decides (policies, job accounting, pause state) happens under one lock
+per worker; logic runs outside it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from routilux.core._context import current_activation
+from routilux.core._names import unknown
+from routilux.core.activation import ActivationRecord
+from routilux.core.error_handler import ErrorHandler, ErrorStrategy
+from routilux.core.errors import (
+    ConfigurationError,
+    SlotHandlerError,
+    SlotQueueFullError,
+    StateError,
+)
+from routilux.core.hooks import HOLD, Observer, overridden_hooks
+from routilux.core.job import JobContext, JobStatus
+from routilux.core.policies import Decision, as_decision
+from routilux.core.queue import QueuedItem, SlotQueue
+from routilux.core.state import WorkerState, WorkerStatus
+
+if TYPE_CHECKING:
+    from routilux.core.flow import Flow
+    from routilux.core.routine import Routine
+    from routilux.core.runtime import Runtime
+
+__all__ = ["Worker"]
+
+_DEFAULT_HANDLER = ErrorHandler(ErrorStrategy.STOP)
+_log = logging.getLogger("routilux")
+
+
+class Node:
+    """A routine as one worker runs it: its queues, policy, logic and routing table."""
+
+    __slots__ = (
+        "error_handler",
+        "logic",
+        "policy",
+        "queue_list",
+        "queues",
+        "routes",
+        "routine",
+        "routine_id",
+        "slot_names",
+        "worker",
+    )
+
+    def __init__(self, worker: Worker, routine_id: str, routine: Routine, flow: Flow) -> None:
+        self.worker = worker
+        self.routine_id = routine_id
+        self.routine = routine
+        self.policy = routine.activation_policy
+        logic = routine.get_logic()
+        assert logic is not None  # the flow was validated
+        self.logic: Callable[..., Any] = logic
+        self.slot_names = tuple(slot.name for slot in routine.slots)
+        self.queues = {
+            slot.name: SlotQueue(routine_id, slot.name, slot.max_queue_length)
+            for slot in routine.slots
+        }
+        self.queue_list = tuple(self.queues.values())
+        self.error_handler = routine.error_handler or flow.error_handler or _DEFAULT_HANDLER
+        # event name -> [(target node, target queue)], filled in once all nodes exist.
+        self.routes: dict[str, list[tuple[Node, SlotQueue]]] = {}
+
+
+class Worker:
+    """Runs one flow. Create it through :meth:`Runtime.exec` or :meth:`Runtime.post`."""
+
+    def __init__(self, runtime: Runtime, flow: Flow, flow_name: str, worker_id: str) -> None:
+        self.runtime = runtime
+        self.flow = flow
+        self.flow_name = flow_name
+        self.worker_id = worker_id
+        self.state = WorkerState(worker_id, flow_name)
+        self.state._worker = self  # type: ignore[attr-defined]  # lets emit(worker_state=) route
+        self.nodes: dict[str, Node] = {
+            rid: Node(self, rid, routine, flow) for rid, routine in flow.routines.items()
+        }
+        for c in flow.connections:
+            target = self.nodes[c.target_id]
+            self.nodes[c.source_id].routes.setdefault(c.event, []).append(
+                (target, target.queues[c.slot])
+            )
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._candidates: deque[tuple[Node, JobContext]] = deque()
+        self._held: deque[ActivationRecord] = deque()
+        self._jobs: dict[str, JobContext] = {}
+        self._seq = itertools.count(1)
+        self._drainers = 0
+        self._running = 0
+        self._max_drainers = runtime.thread_pool_size
+        self._paused = False
+        self._stopped = False
+        self._observers: list[Observer] = []
+        self._refresh_hooks()
+
+    def __repr__(self) -> str:
+        return f"<Worker {self.worker_id} flow={self.flow_name!r}>"
+
+    # -- observers -----------------------------------------------------------------------
+
+    def add_observer(self, observer: Observer) -> None:
+        """Call ``observer``'s hooks for everything this worker does from now on."""
+        with self._lock:
+            self._observers.append(observer)
+            self._refresh_hooks()
+
+    def remove_observer(self, observer: Observer) -> None:
+        with self._lock:
+            if observer in self._observers:
+                self._observers.remove(observer)
+            self._refresh_hooks()
+
+    def _refresh_hooks(self) -> None:
+        observers = [*self.runtime._observers, *self._observers]
+        self._on_job_started = overridden_hooks(observers, "job_started")
+        self._on_job_finished = overridden_hooks(observers, "job_finished")
+        self._on_slot_received = overridden_hooks(observers, "slot_received")
+        self._on_starting = overridden_hooks(observers, "activation_starting")
+        self._on_finished = overridden_hooks(observers, "activation_finished")
+        self._on_emitted = overridden_hooks(observers, "event_emitted")
+        self._on_error = overridden_hooks(observers, "error")
+
+    # -- putting data in -----------------------------------------------------------------
+
+    def post(
+        self,
+        routine_id: str,
+        slot: str,
+        data: Any = None,
+        *,
+        metadata: dict[str, Any] | None = None,
+        job_id: str | None = None,
+    ) -> JobContext:
+        """Queue ``data`` in ``routine_id``'s ``slot`` as a new job and return the job."""
+        node = self._node(routine_id)
+        queue = node.queues.get(slot)
+        if queue is None:
+            raise ConfigurationError(unknown("slot", slot, node.queues, f"routine {routine_id!r}"))
+        payload = dict(data) if isinstance(data, dict) else ({} if data is None else data)
+        job = JobContext(self.flow_name, self.worker_id, job_id=job_id, metadata=metadata)
+        with self._lock:
+            if self._stopped:
+                raise StateError(f"worker {self.worker_id} is stopped; it takes no more posts")
+            if not queue.has_room():
+                raise SlotQueueFullError(
+                    f"slot {routine_id}.{slot} is full ({queue.max_length} queued); "
+                    "the post was not accepted"
+                )
+            self._jobs[job.job_id] = job
+            self.runtime._job_opened()
+            self.state._status = WorkerStatus.PAUSED if self._paused else WorkerStatus.RUNNING
+            for hook in self._on_job_started:
+                hook(self, job)
+            self._enqueue_locked(node, queue, QueuedItem(payload, job), job)
+            job.inflight += 1
+            spawn = self._wants_drainer_locked(None)
+        if spawn:
+            self._spawn()
+        return job
+
+    def route(
+        self, activation: ActivationRecord | None, node: Node, event: str, data: dict[str, Any]
+    ) -> None:
+        """Deliver ``data`` emitted by ``node``'s ``event`` to every connected slot."""
+        targets = node.routes.get(event)
+        if targets is None:
+            node.routine.get_event(event)  # raises for an unknown event
+            targets = []
+        if activation is not None:
+            activation.emitted.append((event, data))
+            job = activation.job
+        else:
+            job = None
+        if not targets and not self._on_emitted:
+            return
+        with self._lock:
+            if job is None:
+                job = self._open_job_locked()
+            if job._stopped:
+                return  # the job failed or was cancelled: its data goes nowhere
+            for _, queue in targets:
+                if not queue.has_room():
+                    raise SlotQueueFullError(
+                        f"slot {queue.routine_id}.{queue.name} is full ({queue.max_length} "
+                        f"queued); {node.routine_id}.{event} was delivered to no slot"
+                    )
+            first = True
+            for target, queue in targets:
+                # Each target gets its own dict, so one routine cannot change another's input.
+                item = QueuedItem(data if first else dict(data), job)
+                first = False
+                self._enqueue_locked(target, queue, item, job)
+                if activation is not None:
+                    activation.produced.append((target.routine_id, queue.name, item))
+            job.inflight += len(targets)
+            if job.inflight == 0:
+                self._finish_job_locked(job)  # an external emit that reached no slot
+            for hook in self._on_emitted:
+                if hook(self, activation, event, data) == HOLD:
+                    self._pause_locked()
+            spawn = self._wants_drainer_locked(activation) if targets else False
+        if spawn:
+            self._spawn()
+
+    def _enqueue_locked(
+        self, node: Node, queue: SlotQueue, item: QueuedItem, job: JobContext
+    ) -> None:
+        queue.append(item)
+        self._candidates.append((node, job))
+        for hook in self._on_slot_received:
+            if hook(self, node.routine_id, queue.name, item) == HOLD:
+                self._pause_locked()
+
+    def _open_job_locked(self) -> JobContext:
+        """A job for data put in from outside any activation (``emit(worker_state=...)``)."""
+        job = JobContext(self.flow_name, self.worker_id)
+        self._jobs[job.job_id] = job
+        self.runtime._job_opened()
+        for hook in self._on_job_started:
+            hook(self, job)
+        return job
+
+    # -- scheduling ----------------------------------------------------------------------
+
+    def _wants_drainer_locked(self, emitting: ActivationRecord | None) -> bool:
+        """Whether one more drainer is worth starting for the waiting candidates."""
+        if self._paused or self._stopped or self._drainers >= self._max_drainers:
+            return False
+        idle = self._drainers - self._running
+        backlog = len(self._candidates) + len(self._held) - idle
+        if emitting is not None and self._drainers:
+            backlog -= 1  # the emitting drainer takes one itself when its logic returns
+        if backlog > 0:
+            self._drainers += 1
+            return True
+        return False
+
+    def _spawn(self) -> None:
+        try:
+            self.runtime._executor.submit(self._drain)
+        except RuntimeError:  # the executor was shut down under us
+            with self._lock:
+                self._drainers -= 1
+
+    def _drain(self) -> None:
+        """A drainer: run activations until there is nothing to do (or the worker pauses)."""
+        lock = self._lock
+        finished: ActivationRecord | None = None
+        while True:
+            with lock:
+                if finished is not None:
+                    self._account_locked(finished)
+                activation = self._next_locked(allow_hold=True)
+                if activation is None:
+                    self._drainers -= 1
+                    if self._running == 0:
+                        self._changed.notify_all()
+                    return
+                self._running += 1
+            self._execute(activation)
+            finished = activation
+
+    def _next_locked(self, allow_hold: bool) -> ActivationRecord | None:
+        """The next activation to run, deciding policies for waiting candidates as needed."""
+        if self._stopped or (self._paused and allow_hold):
+            return None
+        if self._held:
+            return self._held.popleft()
+        candidates = self._candidates
+        while candidates:
+            node, job = candidates.popleft()
+            activation, hold = (None, False) if job._stopped else self._decide_locked(node, job)
+            job.inflight -= 1
+            if activation is None:
+                if job.inflight == 0:
+                    self._finish_job_locked(job)
+                continue
+            if job is not activation.job and job.inflight == 0:
+                self._finish_job_locked(job)
+            for hook in self._on_starting:
+                if hook(self, activation) == HOLD:
+                    hold = True
+            if hold and allow_hold:
+                # Parked with its inputs; the next step() or resume() runs it first.
+                activation.released = True
+                self._held.append(activation)
+                self._pause_locked()
+                return None
+            return activation
+        return None
+
+    def _decide_locked(self, node: Node, job: JobContext) -> tuple[ActivationRecord | None, bool]:
+        """Ask ``node``'s policy; build the activation if it says run (and whether to hold it)."""
+        queues = node.queues
+        try:
+            decision = node.policy(queues, self.state)
+            if type(decision) is not Decision:
+                decision = as_decision(decision, repr(node.policy))
+        except Exception as exc:
+            for queue in node.queue_list:
+                queue.restore_consumed()
+            self._fail_policy_locked(node, job, exc)
+            return None, False
+        if not decision.activate:
+            for queue in node.queue_list:
+                queue.restore_consumed()
+            if decision.retry_after is not None:
+                job.inflight += 1
+                self.runtime._timers.call_later(
+                    decision.retry_after, lambda: self._recheck(node, job)
+                )
+            return None, False
+        if len(node.queue_list) == 1:
+            consumed = node.queue_list[0].take_consumed()
+        else:
+            consumed = [item for queue in node.queue_list for item in queue.take_consumed()]
+        data_slice = decision.data_slice or {}
+        inputs = {name: data_slice.get(name) or [] for name in node.slot_names}
+        owner = consumed[0].job if consumed and consumed[0].job is not None else job
+        if owner._stopped:
+            owner = job
+        activation = ActivationRecord(
+            next(self._seq), node, owner, inputs, consumed, decision.message
+        )
+        owner.inflight += 1
+        if owner.status is JobStatus.PENDING:
+            owner.status = JobStatus.RUNNING
+        return activation, decision.hold
+
+    def _recheck(self, node: Node, job: JobContext) -> None:
+        """A policy asked to be asked again (``retry_after``): make the routine a candidate."""
+        with self._lock:
+            if self._stopped:
+                return
+            self._candidates.append((node, job))  # the timer's inflight count carries over
+            spawn = self._wants_drainer_locked(None)
+        if spawn:
+            self._spawn()
+
+    # -- running -------------------------------------------------------------------------
+
+    def _execute(self, activation: ActivationRecord) -> None:
+        """Run the logic (retrying as the error handler says) and report to observers."""
+        node = activation.node
+        inputs = activation.inputs
+        args = [inputs[name] for name in node.slot_names]
+        handler = node.error_handler
+        token = current_activation.set(activation)
+        try:
+            while True:
+                activation.attempts += 1
+                activation.started_at = time.time()
+                start = time.perf_counter()
+                try:
+                    node.logic(*args, activation.policy_message, self.state)
+                except Exception as exc:
+                    activation.duration = time.perf_counter() - start
+                    activation.error = exc
+                    for hook in self._on_error:
+                        _call_quietly(hook, self, activation, exc)
+                    if (
+                        handler.strategy is ErrorStrategy.RETRY
+                        and activation.attempts <= handler.max_retries
+                    ):
+                        delay = handler.delay_before(activation.attempts + 1)
+                        if delay:
+                            time.sleep(delay)
+                        continue
+                    break
+                activation.duration = time.perf_counter() - start
+                activation.error = None
+                break
+        finally:
+            current_activation.reset(token)
+        for hook in self._on_finished:
+            _call_quietly(hook, self, activation)
+
+    def _account_locked(self, activation: ActivationRecord) -> None:
+        """Book a finished activation: error strategy, job completion, idle notification."""
+        self._running -= 1
+        job = activation.job
+        assert job is not None
+        if activation.error is not None:
+            self._apply_error_strategy_locked(activation, job)
+        job.inflight -= 1
+        if job.inflight == 0:
+            self._finish_job_locked(job)
+        if self._running == 0:
+            self._changed.notify_all()
+
+    def _apply_error_strategy_locked(self, activation: ActivationRecord, job: JobContext) -> None:
+        strategy = activation.node.error_handler.strategy
+        error = SlotHandlerError(
+            f"routine {activation.routine_id!r} raised {activation.error!r}"
+            + (f" after {activation.attempts} attempts" if activation.attempts > 1 else "")
+        )
+        error.__cause__ = activation.error
+        if strategy is ErrorStrategy.SKIP:
+            return
+        job.errors.append(error)
+        if strategy is ErrorStrategy.CONTINUE:
+            return
+        self._stop_job_locked(job, error)
+
+    def _fail_policy_locked(self, node: Node, job: JobContext, exc: Exception) -> None:
+        error = ConfigurationError(
+            f"activation policy {node.policy!r} of routine {node.routine_id!r} raised {exc!r}"
+        )
+        error.__cause__ = exc
+        job.errors.append(error)
+        self._stop_job_locked(job, error)
+
+    def _stop_job_locked(self, job: JobContext, error: BaseException | None) -> None:
+        """Mark ``job`` as stopped and drop its queued data; it finishes when nothing runs."""
+        if job._stopped:
+            return
+        job._stopped = True
+        if error is not None and job.error is None:
+            job.error = error
+        for node in self.nodes.values():
+            for queue in node.queue_list:
+                queue.remove_job(job)
+
+    def _finish_job_locked(self, job: JobContext) -> None:
+        if job.status.finished:
+            return
+        if job.error is not None:
+            status = JobStatus.FAILED
+            self.state.jobs_failed += 1
+        elif job._stopped:
+            status = JobStatus.CANCELLED
+        else:
+            status = JobStatus.COMPLETED
+            self.state.jobs_completed += 1
+        job._finish(status)
+        self._jobs.pop(job.job_id, None)
+        if not self._jobs and not self._paused and not self._stopped:
+            self.state._status = WorkerStatus.IDLE
+        for hook in self._on_job_finished:
+            _call_quietly(hook, self, job)
+        self.runtime._job_closed()
+
+    # -- control (used by the debugger) ----------------------------------------------------
+
+    @property
+    def is_paused(self) -> bool:
+        return self._paused
+
+    def pause(self) -> None:
+        """Dispatch nothing new; activations already running finish."""
+        with self._lock:
+            self._pause_locked()
+
+    def _pause_locked(self) -> None:
+        if not self._stopped:
+            self._paused = True
+            self.state._status = WorkerStatus.PAUSED
+            self._changed.notify_all()
+
+    def resume(self) -> None:
+        """Dispatch again, held activations first."""
+        with self._lock:
+            if self._stopped:
+                return
+            self._paused = False
+            self.state._status = WorkerStatus.RUNNING if self._jobs else WorkerStatus.IDLE
+            spawns = 0
+            while self._wants_drainer_locked(None):
+                spawns += 1
+            self._changed.notify_all()
+        for _ in range(spawns):
+            self._spawn()
+
+    def wait_until_quiet(self, timeout: float | None = None) -> bool:
+        """Wait until the worker is paused and no activation is running."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._lock:
+            while not (self._paused and self._running == 0):
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return False
+                self._changed.wait(remaining)
+            return True
+
+    def step(self, timeout: float | None = None) -> ActivationRecord | None:
+        """Run exactly one activation in the calling thread; the worker stays paused.
+
+        Returns the finished record, or None when nothing is ready to run.
+        """
+        with self._lock:
+            if not self._paused:
+                raise StateError("step() needs a paused worker: pause() it first")
+        if not self.wait_until_quiet(timeout):
+            raise StateError(f"an activation did not finish within {timeout}s; cannot step")
+        with self._lock:
+            activation = self._next_locked(allow_hold=False)
+            if activation is None:
+                return None
+            activation.released = True
+            self._running += 1
+        self._execute(activation)
+        with self._lock:
+            self._account_locked(activation)
+            spawns = 0
+            while self._wants_drainer_locked(None):  # resumed while we stepped
+                spawns += 1
+        for _ in range(spawns):
+            self._spawn()
+        return activation
+
+    def stop(self) -> None:
+        """Cancel every unfinished job, drop all queued data and accept nothing more."""
+        with self._lock:
+            self._candidates.clear()
+            self._held.clear()
+            self._stopped = True
+            self._paused = False
+            for job in list(self._jobs.values()):
+                self._stop_job_locked(job, None)
+                self._finish_job_locked(job)
+            self.state._status = WorkerStatus.STOPPED
+            self._changed.notify_all()
+
+    def cancel_job(self, job: JobContext) -> None:
+        """Drop ``job``'s queued data; it ends as cancelled once nothing of it runs."""
+        with self._lock:
+            self._stop_job_locked(job, None)
+            self._candidates = deque((n, j) for n, j in self._candidates if j is not job)
+            self._held = deque(a for a in self._held if a.job is not job)
+            # Ends now; an activation of it still running finishes without effect on others.
+            self._finish_job_locked(job)
+
+    # -- inspection ----------------------------------------------------------------------
+
+    @property
+    def jobs(self) -> list[JobContext]:
+        """The unfinished jobs."""
+        with self._lock:
+            return list(self._jobs.values())
+
+    @property
+    def held(self) -> list[ActivationRecord]:
+        """Activations parked by a breakpoint, next to run first."""
+        with self._lock:
+            return list(self._held)
+
+    def queue(self, routine_id: str, slot: str) -> SlotQueue:
+        node = self._node(routine_id)
+        try:
+            return node.queues[slot]
+        except KeyError:
+            raise ConfigurationError(
+                unknown("slot", slot, node.queues, f"routine {routine_id!r}")
+            ) from None
+
+    def queued(self) -> dict[str, dict[str, list[Any]]]:
+        """``{routine_id: {slot: [data, ...]}}`` for every slot, oldest first."""
+        with self._lock:
+            return {
+                rid: {name: q.peek() for name, q in node.queues.items()}
+                for rid, node in self.nodes.items()
+            }
+
+    def node_for(self, routine: Routine) -> Node:
+        for node in self.nodes.values():
+            if node.routine is routine:
+                return node
+        raise ConfigurationError(f"{routine!r} is not part of flow {self.flow_name!r}")
+
+    def _node(self, routine_id: str) -> Node:
+        node = self.nodes.get(routine_id)
+        if node is None:
+            raise ConfigurationError(
+                unknown("routine", routine_id, self.nodes, f"flow {self.flow_name!r}")
+            )
+        return node
+
+    @property
+    def lock(self) -> threading.Lock:
+        """The worker's lock, for debuggers that edit queues while paused."""
+        return self._lock
+
+    def inject(self, routine_id: str, slot: str, data: Any, job: JobContext | None = None) -> None:
+        """Queue ``data`` in a slot as if it had been routed there (for a job, or a new one)."""
+        queue = self.queue(routine_id, slot)
+        node = self.nodes[routine_id]
+        with self._lock:
+            if job is None:
+                job = self._open_job_locked()
+            self._enqueue_locked(node, queue, QueuedItem(data, job), job)
+            job.inflight += 1
+            spawn = self._wants_drainer_locked(None)
+        if spawn:
+            self._spawn()
+
+    def adopt(self, job: JobContext, queued: list[tuple[str, str, QueuedItem]]) -> None:
+        """Take over ``job`` with data already waiting in slots (resuming or forking a job).
+
+        Each ``(routine_id, slot, item)`` is queued as if it had just arrived; the items keep
+        their ``uid`` so a store can match them with what it recorded.
+        """
+        resolved = [(self._node(rid), self.queue(rid, slot), item) for rid, slot, item in queued]
+        with self._lock:
+            if self._stopped:
+                raise StateError(f"worker {self.worker_id} is stopped")
+            job.worker_id = self.worker_id
+            self._jobs[job.job_id] = job
+            self.runtime._job_opened()
+            self.state._status = WorkerStatus.PAUSED if self._paused else WorkerStatus.RUNNING
+            for hook in self._on_job_started:
+                hook(self, job)
+            for node, queue, item in resolved:
+                item.job = job
+                self._enqueue_locked(node, queue, item, job)
+            job.inflight += len(resolved)
+            if job.inflight == 0:
+                self._finish_job_locked(job)
+            spawns = 0
+            while self._wants_drainer_locked(None):
+                spawns += 1
+        for _ in range(spawns):
+            self._spawn()
+
+    def drop(self, routine_id: str, slot: str, index: int) -> Any:
+        """Remove the data point at ``index`` (0 is the oldest) from a slot; return its data."""
+        queue = self.queue(routine_id, slot)
+        with self._lock:
+            try:
+                return queue.remove_at(index).data
+            except IndexError:
+                raise ConfigurationError(
+                    f"slot {routine_id}.{slot} has {len(queue)} queued items; no index {index}"
+                ) from None
+
+
+def _call_quietly(hook: Callable[..., Any], *args: Any) -> None:
+    """Run an observer hook; an observer's bug must never take a worker thread down."""
+    try:
+        hook(*args)
+    except Exception:
+        _log.exception("observer hook %r raised", hook)

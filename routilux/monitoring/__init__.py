@@ -1,0 +1,1 @@
+"""Older import paths of the seed API (``routilux.monitoring.flow_registry``)."""
