@@ -1,9 +1,10 @@
-# Every target installs what it needs into .venv; nothing is assumed on the machine
-# beyond python3 (>= 3.10).
+# Every target installs what it needs into .venv; the machine needs only python3 (>= 3.10).
+# `make test` is the README's test command and what CI runs.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+DOCS_STAMP := $(VENV)/.installed-docs
 
 .PHONY: install test lint typecheck unit notebooks browser lab demo bench docs clean
 
@@ -12,6 +13,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e ".[dev,notebook]"
 	touch $(STAMP)
+
+$(DOCS_STAMP): $(STAMP)
+	$(BIN)/pip install -q -e ".[dev,notebook,docs]"
+	touch $(DOCS_STAMP)
 
 install: $(STAMP)
 
@@ -22,19 +27,30 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+## Unit, integration and browser tests (pytest), then the tutorials under nbval.
 unit: $(STAMP)
 	$(BIN)/pytest -q
 
-## The README's test command: lint, types, the whole suite.
-test: lint typecheck unit
+notebooks: $(STAMP)
+	$(BIN)/pytest -q -p no:randomly --nbval-lax --nbval-sanitize-with notebooks/sanitize.cfg notebooks/
 
-## Run the examples headless: the demo a newcomer can run without Jupyter.
+## The README's test command: lint, types, the whole suite, the tutorials.
+test: lint typecheck unit notebooks
+
+## The main job: JupyterLab on the first tutorial.
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/01_hello_world.ipynb
+
+## The same examples headless, for machines without a browser.
 demo: $(STAMP)
 	$(BIN)/python examples/quick_start.py
 	$(BIN)/python examples/hello_world.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+docs: $(DOCS_STAMP)
+	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist docs/_build
