@@ -1,0 +1,88 @@
+"""Breakpoint: where a debug session pauses, and the test of whether it matches."""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from routilux.core.errors import ConfigurationError
+
+__all__ = ["Breakpoint", "BreakpointKind"]
+
+BreakpointKind = Literal["before", "after", "slot", "event"]
+_ids = itertools.count(1)
+
+
+@dataclass(eq=False)
+class Breakpoint:
+    """A place to pause. Created by :meth:`DebugSession.add_breakpoint`.
+
+    Attributes:
+        routine_id: The routine it belongs to.
+        kind: ``before`` / ``after`` an activation, ``slot`` receiving data, ``event`` emitted.
+        slot: The slot name for slot breakpoints.
+        event: The event name for event breakpoints.
+        condition: ``condition(data)`` or ``condition(data, worker_state)``; the breakpoint
+            only fires when it returns true. ``data`` is the data point (slot and event
+            breakpoints) or the inputs per slot as a dict (routine breakpoints).
+        enabled: Disabled breakpoints never fire.
+        hits: How many times it fired.
+        id: Unique within the process, for display.
+    """
+
+    routine_id: str
+    kind: BreakpointKind = "before"
+    slot: str | None = None
+    event: str | None = None
+    condition: Callable[..., Any] | None = None
+    enabled: bool = True
+    hits: int = 0
+    id: int = field(default_factory=lambda: next(_ids))
+    once: bool = False
+    _wants_state: bool = field(default=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.condition is not None:
+            if not callable(self.condition):
+                raise ConfigurationError(f"a breakpoint condition must be callable: {self!r}")
+            self._wants_state = _takes_two_arguments(self.condition)
+
+    def __str__(self) -> str:
+        where = {
+            "before": f"before {self.routine_id}",
+            "after": f"after {self.routine_id}",
+            "slot": f"{self.routine_id}.{self.slot} receives",
+            "event": f"{self.routine_id}.{self.event} emitted",
+        }[self.kind]
+        flags = "" if self.enabled else " (disabled)"
+        cond = " if condition" if self.condition is not None else ""
+        return f"#{self.id} {where}{cond}{flags}"
+
+    def enable(self) -> None:
+        self.enabled = True
+
+    def disable(self) -> None:
+        self.enabled = False
+
+    def matches(self, data: Any, worker_state: Any) -> bool:
+        """Whether the condition holds for ``data``; raises what the condition raises."""
+        if self.condition is None:
+            return True
+        if self._wants_state:
+            return bool(self.condition(data, worker_state))
+        return bool(self.condition(data))
+
+
+def _takes_two_arguments(fn: Callable[..., Any]) -> bool:
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return False
+    try:
+        signature.bind(None, None)
+    except TypeError:
+        return False
+    return True

@@ -1,0 +1,355 @@
+"""DebugSession: breakpoints, pause / step / continue and inspection of one running flow."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from routilux.core.activation import ActivationRecord
+from routilux.core.errors import ConfigurationError, StateError
+from routilux.core.hooks import HOLD, Observer
+from routilux.core.job import JobContext
+from routilux.core.queue import QueuedItem
+from routilux.core.runtime import Runtime
+from routilux.core.worker import Worker
+from routilux.debug.breakpoints import Breakpoint
+from routilux.debug.history import History
+from routilux.debug.snapshot import Snapshot
+
+__all__ = ["DebugSession"]
+
+Listener = Callable[[str, "DebugSession"], None]
+
+
+class DebugSession(Observer):
+    """Debug the worker that runs ``flow_name`` on ``runtime`` (started if none runs yet).
+
+    Everything here works from plain Python; the notebook widget only drives it.
+
+    Args:
+        runtime: The runtime the flow runs on.
+        flow_name: A registered flow name (or the flow's id, if the flow object was used).
+        worker_id: Debug this worker rather than the flow's newest one.
+        max_history_size: Activation records kept in :attr:`history`.
+        history_ttl_seconds: Drop records older than this (None keeps them by count only).
+
+    Example::
+
+        session = runtime.debug("pipeline")
+        session.add_breakpoint("processor")
+        runtime.post("pipeline", "source", "trigger", {"data": 1})
+        snap = session.wait_until_paused(timeout=5)   # parked before "processor"
+        record = session.step()                        # runs exactly that activation
+        session.resume()
+    """
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        flow_name: str,
+        *,
+        worker_id: str | None = None,
+        max_history_size: int = 1000,
+        history_ttl_seconds: float | None = None,
+    ) -> None:
+        self.runtime = runtime
+        self.worker: Worker = runtime._worker_for_post(flow_name, worker_id)
+        self.flow_name = self.worker.flow_name
+        self.history_store = History(max_history_size, history_ttl_seconds)
+        self.condition_errors: list[tuple[Breakpoint, BaseException]] = []
+        self.listener_errors: list[BaseException] = []
+        self.last_hit: Breakpoint | None = None
+        self._breakpoints: list[Breakpoint] = []
+        self._listeners: list[Listener] = []
+        self._lock = threading.Lock()
+        self._attached = False
+        self.attach()
+
+    def __repr__(self) -> str:
+        state = "paused" if self.is_paused else "running"
+        return f"<DebugSession {self.worker.worker_id} {state}, {len(self._breakpoints)} bps>"
+
+    def __enter__(self) -> DebugSession:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.detach()
+
+    def attach(self) -> None:
+        """Start observing the worker (done on creation)."""
+        if not self._attached:
+            self.worker.add_observer(self)
+            self._attached = True
+
+    def detach(self) -> None:
+        """Stop observing and let the worker run freely again."""
+        if self._attached:
+            self.worker.remove_observer(self)
+            self._attached = False
+        self.worker.resume()
+
+    # -- breakpoints ---------------------------------------------------------------------
+
+    def add_breakpoint(
+        self,
+        routine_id: str,
+        *,
+        slot: str | None = None,
+        event: str | None = None,
+        when: str = "before",
+        condition: Callable[..., Any] | None = None,
+    ) -> Breakpoint:
+        """Pause before (or ``when="after"``) ``routine_id`` runs, when its ``slot`` receives
+        data, or when it emits ``event``.
+
+        ``condition`` gets the data point (slot and event breakpoints) or the inputs per slot
+        as a dict (routine breakpoints), plus the WorkerState if it takes two arguments. A
+        condition that raises is recorded in :attr:`condition_errors` and does not match.
+        """
+        routine = self.worker.flow.get_routine(routine_id)
+        if slot is not None and event is not None:
+            raise ConfigurationError("a breakpoint takes a slot or an event, not both")
+        if slot is not None:
+            routine.get_slot(slot)
+            kind = "slot"
+        elif event is not None:
+            routine.get_event(event)
+            kind = "event"
+        elif when in ("before", "after"):
+            kind = when
+        else:
+            raise ConfigurationError(f"when must be 'before' or 'after', got {when!r}")
+        bp = Breakpoint(routine_id, kind, slot, event, condition)  # type: ignore[arg-type]
+        with self._lock:
+            self._breakpoints = [*self._breakpoints, bp]
+        self._notify("breakpoints")
+        return bp
+
+    def remove_breakpoint(self, bp: Breakpoint | int) -> None:
+        """Remove a breakpoint (or its id)."""
+        with self._lock:
+            kept = [b for b in self._breakpoints if b is not bp and b.id != bp]
+            if len(kept) == len(self._breakpoints):
+                raise ConfigurationError(f"no breakpoint {bp} in this session")
+            self._breakpoints = kept
+        self._notify("breakpoints")
+
+    def clear_breakpoints(self) -> None:
+        with self._lock:
+            self._breakpoints = []
+        self._notify("breakpoints")
+
+    @property
+    def breakpoints(self) -> list[Breakpoint]:
+        return list(self._breakpoints)
+
+    # -- control -------------------------------------------------------------------------
+
+    @property
+    def is_paused(self) -> bool:
+        return self.worker.is_paused
+
+    def pause(self) -> None:
+        """Dispatch nothing new; activations already running finish."""
+        self.worker.pause()
+        self._notify("paused")
+
+    def resume(self) -> None:
+        """Continue: parked activations run first, then everything queued."""
+        self.worker.resume()
+        self._notify("resumed")
+
+    def step(self, timeout: float | None = 10.0) -> ActivationRecord | None:
+        """Run exactly one activation and stay paused; returns its record (None if idle).
+
+        Pauses first if the session is running. Steps are deterministic: the same flow and
+        inputs stepped twice run the same routines with the same inputs in the same order.
+        """
+        if not self.worker.is_paused:
+            self.worker.pause()
+        record = self.worker.step(timeout)
+        self._notify("stepped")
+        return record
+
+    def wait_until_paused(self, timeout: float | None = None) -> Snapshot:
+        """Block until the worker is paused with nothing running, then snapshot it.
+
+        Raises:
+            StateError: if it did not pause within ``timeout`` seconds.
+        """
+        if not self.worker.wait_until_quiet(timeout):
+            raise StateError(f"worker {self.worker.worker_id} did not pause within {timeout}s")
+        return self.snapshot()
+
+    def run_to(self, routine_id: str, timeout: float | None = None) -> Snapshot | None:
+        """Continue until ``routine_id`` is about to run (a one-shot breakpoint).
+
+        With ``timeout`` None it returns at once (None) and the pause happens later; with a
+        timeout it waits and returns the snapshot.
+        """
+        bp = self.add_breakpoint(routine_id)
+        bp.once = True
+        self.resume()
+        return None if timeout is None else self.wait_until_paused(timeout)
+
+    def post(self, routine_id: str, slot: str, data: Any = None, **kwargs: Any) -> JobContext:
+        """Post to the debugged worker (held until resumed or stepped, if paused)."""
+        job = self.worker.post(routine_id, slot, data, **kwargs)
+        self._notify("posted")
+        return job
+
+    # -- inspection and editing ----------------------------------------------------------
+
+    def snapshot(self) -> Snapshot:
+        """Copy the worker's state now (consistent: taken under the worker's lock)."""
+        worker = self.worker
+        with worker.lock:
+            held = worker._held[0] if worker._held else None
+            queues = {
+                rid: {name: copy.deepcopy(q.peek()) for name, q in node.queues.items()}
+                for rid, node in worker.nodes.items()
+            }
+            jobs = list(worker._jobs.values())
+            paused = worker.is_paused
+        state = worker.state
+        return Snapshot(
+            flow_name=self.flow_name,
+            paused=paused,
+            routine_id=held.routine_id if held else None,
+            inputs=copy.deepcopy(held.inputs) if held else {},
+            queues=queues,
+            worker_state={
+                "status": str(state.status),
+                "routine_states": state.routine_states,
+                "shared_data": copy.deepcopy(state.shared_data),
+            },
+            jobs=jobs,
+            trace=self.history_store.recent(20),
+        )
+
+    @property
+    def history(self) -> list[ActivationRecord]:
+        """Finished activations, oldest first, under the session's retention policy."""
+        return self.history_store.records()
+
+    @property
+    def pending(self) -> ActivationRecord | None:
+        """The activation parked by a breakpoint, about to run."""
+        held = self.worker.held
+        return held[0] if held else None
+
+    def update_worker_state(self, **shared_data: Any) -> None:
+        """Set keys of the WorkerState's ``shared_data``."""
+        with self.worker.state.lock:
+            self.worker.state.shared_data.update(shared_data)
+        self._notify("edited")
+
+    def update_routine_state(self, routine_id: str, updates: dict[str, Any]) -> None:
+        """Merge ``updates`` into a routine's state in the WorkerState."""
+        self.worker.flow.get_routine(routine_id)
+        self.worker.state.update_routine_state(routine_id, updates)
+        self._notify("edited")
+
+    def update_job_metadata(self, job: JobContext | str, updates: dict[str, Any]) -> None:
+        """Merge ``updates`` into an unfinished job's metadata."""
+        job_id = job.job_id if isinstance(job, JobContext) else job
+        for live in self.worker.jobs:
+            if live.job_id == job_id:
+                live.metadata.update(updates)
+                self._notify("edited")
+                return
+        raise ConfigurationError(f"no unfinished job {job_id!r} on {self.worker.worker_id}")
+
+    def inject(self, routine_id: str, slot: str, data: Any, job: JobContext | None = None) -> None:
+        """Queue ``data`` in a slot (for ``job``, or a new job)."""
+        self.worker.inject(routine_id, slot, data, job)
+        self._notify("edited")
+
+    def drop(self, routine_id: str, slot: str, index: int) -> Any:
+        """Remove the data point at ``index`` (0 = oldest) from a slot's queue; returns it."""
+        data = self.worker.drop(routine_id, slot, index)
+        self._notify("edited")
+        return data
+
+    # -- listeners (the widget) ------------------------------------------------------------
+
+    def add_listener(self, listener: Listener) -> None:
+        """Call ``listener(what, session)`` after every change; runs in worker threads too."""
+        self._listeners = [*self._listeners, listener]
+
+    def remove_listener(self, listener: Listener) -> None:
+        self._listeners = [fn for fn in self._listeners if fn is not listener]
+
+    def _notify(self, what: str) -> None:
+        for listener in self._listeners:
+            try:
+                listener(what, self)
+            except Exception as exc:  # a display bug must not break the run
+                self.listener_errors.append(exc)
+
+    # -- observer hooks (worker threads) ---------------------------------------------------
+
+    def _fire(self, kinds: tuple[str, ...], routine_id: str, name: str | None, data: Any) -> bool:
+        """Whether any enabled breakpoint of these kinds at this place fires for ``data``."""
+        fired = False
+        for bp in self._breakpoints:
+            if not bp.enabled or bp.kind not in kinds or bp.routine_id != routine_id:
+                continue
+            if name is not None and name != (bp.slot if bp.kind == "slot" else bp.event):
+                continue
+            try:
+                matched = bp.matches(data, self.worker.state)
+            except Exception as exc:
+                self.condition_errors.append((bp, exc))
+                continue
+            if matched:
+                bp.hits += 1
+                self.last_hit = bp
+                fired = True
+                if bp.once:
+                    self._breakpoints = [b for b in self._breakpoints if b is not bp]
+        return fired
+
+    def _hold(self) -> str:
+        # Hooks that hold run under the worker's lock: tell listeners from another thread,
+        # since a listener may well take a snapshot (which needs that lock).
+        if self._listeners:
+            self.runtime._timers.call_later(0, lambda: self._notify("paused"))
+        return HOLD
+
+    def activation_starting(self, worker: Worker, record: ActivationRecord) -> Any:
+        if self._breakpoints and self._fire(("before",), record.routine_id, None, record.inputs):
+            return self._hold()
+        return None
+
+    def activation_finished(self, worker: Worker, record: ActivationRecord) -> None:
+        self.history_store.append(record)
+        if self._breakpoints and self._fire(("after",), record.routine_id, None, record.inputs):
+            worker.pause()
+            self._notify("paused")
+        elif self._listeners:
+            self._notify("activation")
+
+    def slot_received(self, worker: Worker, routine_id: str, slot: str, item: QueuedItem) -> Any:
+        if self._breakpoints and self._fire(("slot",), routine_id, slot, item.data):
+            return self._hold()
+        return None
+
+    def event_emitted(
+        self, worker: Worker, record: ActivationRecord | None, event: str, data: Any
+    ) -> Any:
+        if (
+            record is not None
+            and self._breakpoints
+            and self._fire(("event",), record.routine_id, event, data)
+        ):
+            return self._hold()
+        return None
