@@ -1,0 +1,242 @@
+"""Runtime: exec, post, workers, jobs and their lifecycle."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from routilux import (
+    ConfigurationError,
+    Flow,
+    FlowRegistry,
+    JobStatus,
+    Routine,
+    Runtime,
+    SlotQueueFullError,
+    StateError,
+    WorkerStatus,
+    get_current_job,
+)
+from routilux.activation_policies import batch_size_policy
+from tests.flows import Collect, Relay, chain
+
+
+def test_exec_with_entry_params_runs_the_flow_to_the_end(runtime: Runtime) -> None:
+    state = runtime.exec(chain("c", 3), entry_params={"n": 0})
+    assert runtime.wait_until_all_jobs_finished(5)
+    assert state.shared_log == [{"n": 3}]
+    assert state.status is WorkerStatus.IDLE
+    assert state.jobs_completed == 1
+
+
+def test_exec_by_registered_name_and_unknown_name(runtime: Runtime) -> None:
+    FlowRegistry.get_instance().register_by_name("named", chain("whatever", 1))
+    state = runtime.exec("named", entry_params={"n": 1})
+    assert runtime.wait_until_all_jobs_finished(5)
+    assert state.shared_log == [{"n": 2}]
+    with pytest.raises(ConfigurationError, match="unknown flow 'nmaed'"):
+        runtime.exec("nmaed")
+
+
+def test_entry_params_need_exactly_one_entry_slot(runtime: Runtime) -> None:
+    flow = Flow("two_entries")
+    flow.add_routine(Collect(), "a")
+    flow.add_routine(Collect(), "b")
+    with pytest.raises(ConfigurationError, match=r"2 entry slots \(a.input, b.input\)"):
+        runtime.exec(flow, entry_params={"x": 1})
+
+
+def test_post_names_unknown_routine_and_slot(runtime: Runtime) -> None:
+    flow = chain("c", 1)
+    with pytest.raises(ConfigurationError, match="unknown routine 'r9'"):
+        runtime.post(flow, "r9", "input", {})
+    with pytest.raises(ConfigurationError, match="unknown slot 'inptu'.*did you mean 'input'"):
+        runtime.post(flow, "r0", "inptu", {})
+
+
+def test_posts_without_worker_id_share_the_running_worker(runtime: Runtime) -> None:
+    flow = chain("c", 1)
+    first, _ = runtime.post(flow, "r0", "input", {"n": 0})
+    second, _ = runtime.post(flow, "r0", "input", {"n": 10})
+    assert first is second
+    assert len(runtime.workers_of("c")) == 1
+    assert runtime.wait_until_all_jobs_finished(5)
+    assert sorted(p["n"] for p in first.shared_log) == [1, 11]
+
+
+def test_two_workers_of_one_flow_never_share_queued_data(runtime: Runtime) -> None:
+    flow = Flow("held")
+    collector = Collect()
+    collector.set_activation_policy(batch_size_policy(2))
+    flow.add_routine(collector, "sink")
+    a = runtime.exec(flow)
+    b = runtime.exec(flow)
+    runtime.post(flow, "sink", "input", {"w": "a"}, worker_id=a.worker_id)
+    runtime.post(flow, "sink", "input", {"w": "b"}, worker_id=b.worker_id)
+    assert runtime.wait_until_all_jobs_finished(5)
+    # Each worker holds one point; a shared queue would have made a batch of two.
+    assert a.shared_log == []
+    assert b.shared_log == []
+    assert runtime.get_worker(a.worker_id).queued()["sink"]["input"] == [{"w": "a"}]
+    assert runtime.get_worker(b.worker_id).queued()["sink"]["input"] == [{"w": "b"}]
+
+
+def test_post_copies_the_callers_dict(runtime: Runtime) -> None:
+    flow = chain("c", 1)
+    data = {"n": 1}
+    state, job = runtime.post(flow, "r0", "input", data)
+    data["n"] = 100
+    assert job.wait(5)
+    assert state.shared_log == [{"n": 2}]
+
+
+def test_job_context_is_reachable_from_logic_and_completes_by_itself(runtime: Runtime) -> None:
+    seen: list[Any] = []
+
+    class Peek(Routine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.add_slot("x")
+
+        def logic(self, x: Any, pm: Any, ws: Any) -> None:
+            job = get_current_job()
+            assert job is not None
+            seen.append((job.metadata["user"], job.status))
+
+    flow = Flow("peek")
+    flow.add_routine(Peek(), "p")
+    _, job = runtime.post(flow, "p", "x", {}, metadata={"user": "ada"})
+    assert job.wait(5)
+    assert job.status is JobStatus.COMPLETED
+    assert seen == [("ada", JobStatus.RUNNING)]
+    assert get_current_job() is None
+
+
+def test_full_slot_rejects_the_post_and_keeps_what_was_queued(runtime: Runtime) -> None:
+    class Small(Routine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.add_slot("x", max_queue_length=2)
+            self.set_logic(lambda x, pm, ws: None)
+
+    flow = Flow("small")
+    flow.add_routine(Small(), "s")
+    session = runtime.debug(flow)
+    session.pause()
+    runtime.post(flow, "s", "x", {"i": 1})
+    runtime.post(flow, "s", "x", {"i": 2})
+    with pytest.raises(SlotQueueFullError, match=r"slot s.x is full \(2 queued\)"):
+        runtime.post(flow, "s", "x", {"i": 3})
+    assert session.snapshot().queues["s"]["x"] == [{"i": 1}, {"i": 2}]
+    session.resume()
+    assert runtime.wait_until_all_jobs_finished(5)
+
+
+def test_thread_pool_size_bounds_concurrent_activations() -> None:
+    running, peak = [0], [0]
+    lock = threading.Lock()
+    gate = threading.Event()
+
+    class Slow(Routine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.add_slot("x")
+
+        def logic(self, x: Any, pm: Any, ws: Any) -> None:
+            with lock:
+                running[0] += 1
+                peak[0] = max(peak[0], running[0])
+            gate.wait(0.05)
+            with lock:
+                running[0] -= 1
+
+    flow = Flow("slow")
+    flow.add_routine(Slow(), "s")
+    with Runtime(thread_pool_size=3) as rt:
+        for _ in range(12):
+            rt.post(flow, "s", "x", {})
+        assert rt.wait_until_all_jobs_finished(10)
+    assert peak[0] == 3
+
+
+def test_runtime_refuses_work_after_shutdown() -> None:
+    rt = Runtime(thread_pool_size=1)
+    rt.shutdown()
+    with pytest.raises(StateError, match="shut down"):
+        rt.exec(chain("c", 1))
+
+
+def test_shutdown_cancels_jobs_of_a_paused_worker() -> None:
+    rt = Runtime(thread_pool_size=2)
+    flow = chain("c", 2)
+    session = rt.debug(flow)
+    session.pause()
+    _, job = rt.post(flow, "r0", "input", {"n": 0})
+    rt.shutdown(wait=True, timeout=5)
+    assert job.status is JobStatus.CANCELLED
+
+
+def test_cancel_drops_a_jobs_queued_data(runtime: Runtime) -> None:
+    flow = chain("c", 2)
+    session = runtime.debug(flow)
+    session.pause()
+    _, job = runtime.post(flow, "r0", "input", {"n": 0})
+    runtime.cancel(job)
+    assert job.status is JobStatus.CANCELLED
+    assert session.snapshot().queues["r0"]["input"] == []
+    session.resume()
+    assert runtime.wait_until_all_jobs_finished(5)
+
+
+def test_thread_pool_size_must_be_positive() -> None:
+    with pytest.raises(ConfigurationError, match="thread_pool_size"):
+        Runtime(thread_pool_size=0)
+
+
+def test_emit_with_legacy_keywords_routes_and_does_not_send_them(runtime: Runtime) -> None:
+    class Legacy(Routine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.add_slot("x")
+            self.add_event("out")
+
+        def logic(self, x: Any, pm: Any, worker_state: Any) -> None:
+            self.emit("out", runtime=runtime, worker_state=worker_state, v=1)
+
+    flow = Flow("legacy")
+    flow.add_routine(Legacy(), "l")
+    flow.add_routine(Collect(), "sink")
+    flow.connect("l", "out", "sink", "input")
+    state = runtime.exec(flow, entry_params={})
+    assert runtime.wait_until_all_jobs_finished(5)
+    assert state.shared_log == [{"v": 1}]
+
+
+def test_emit_of_an_undeclared_event_fails_the_job_with_a_clear_error(runtime: Runtime) -> None:
+    class Typo(Routine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.add_slot("x")
+            self.add_event("output")
+
+        def logic(self, x: Any, pm: Any, ws: Any) -> None:
+            self.emit("outptu", v=1)
+
+    flow = Flow("typo")
+    flow.add_routine(Typo(), "t")
+    _, job = runtime.post(flow, "t", "x", {})
+    assert job.wait(5)
+    assert job.status is JobStatus.FAILED
+    assert "did you mean 'output'" in str(job.error.__cause__)  # type: ignore[union-attr]
+
+
+def test_relay_chain_delivers_every_post_in_order_per_job(runtime: Runtime) -> None:
+    flow = chain("c", 5)
+    jobs = [runtime.post(flow, "r0", "input", {"n": i})[1] for i in range(50)]
+    assert runtime.wait_until_all_jobs_finished(10)
+    assert all(j.status is JobStatus.COMPLETED for j in jobs)
+    state = runtime.get_worker(jobs[0].worker_id).state
+    assert sorted(p["n"] for p in state.shared_log) == [i + 5 for i in range(50)]
+    _ = Relay  # the chain is made of Relays
