@@ -1,0 +1,1 @@
+"""One module per engine, each building the same topologies around a shared Probe."""
