@@ -62,13 +62,18 @@ def run(engine: Engine, scenario: Scenario, n: int) -> dict[str, Any]:
     return result
 
 
-def _throughput(topology: Topology, probe: Probe, scenario: Scenario, n: int) -> dict[str, Any]:
-    start = time.perf_counter()
+def post_all(topology: Topology, scenario: Scenario, n: int) -> None:
+    """Put ``n`` messages in: ``n`` posts, or for BURST_CHAIN one post that emits them all."""
     if scenario.shape == BURST_CHAIN:
         topology.post({"count": n, "id": 0, "hops": 0, "t0": 0.0})
     else:
         for i in range(n):
             topology.post({"id": i, "hops": 0, "t0": 0.0})
+
+
+def _throughput(topology: Topology, probe: Probe, scenario: Scenario, n: int) -> dict[str, Any]:
+    start = time.perf_counter()
+    post_all(topology, scenario, n)
     if not probe.done.wait(TIMEOUT_S):
         raise DeliveryError(f"only {probe.arrived} of {n} messages arrived within {TIMEOUT_S:g}s")
     elapsed = time.perf_counter() - start

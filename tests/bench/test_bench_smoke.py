@@ -1,0 +1,65 @@
+"""The benchmark's topologies deliver every message exactly once (no timing here)."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import pytest
+
+from bench import measure
+from bench.engines import ours, plain
+from bench.probe import DeliveryError, Probe
+from bench.scenarios import SCENARIOS, Scenario
+
+SMALL = 40
+THROUGHPUT = [s for s in SCENARIOS if not s.latency]
+
+
+def deliver(engine: ModuleType, scenario: Scenario, n: int) -> Probe:
+    """Run ``n`` messages through ``engine``'s topology for ``scenario`` and verify them."""
+    probe = measure.new_probe(scenario, n)
+    topology = engine.build(scenario.shape, probe)
+    try:
+        measure.post_all(topology, scenario, n)
+        assert probe.done.wait(30), f"{probe.arrived} of {n} messages arrived"
+        assert topology.wait_quiet(30)
+    finally:
+        topology.close()
+    probe.verify()
+    return probe
+
+
+@pytest.mark.parametrize("scenario", THROUGHPUT, ids=lambda s: s.name)
+@pytest.mark.parametrize("engine", [ours, plain], ids=["ours", "plain"])
+def test_every_message_reaches_the_sink_exactly_once(engine: ModuleType, scenario: Scenario):
+    probe = deliver(engine, scenario, SMALL)
+    assert probe.arrived == SMALL
+    assert probe.activations == scenario.expected_activations(SMALL)
+
+
+def test_our_engine_counts_the_same_activations_as_the_plain_baseline():
+    for scenario in THROUGHPUT:
+        assert deliver(ours, scenario, 7).activations == deliver(plain, scenario, 7).activations
+
+
+def test_probe_reports_a_lost_message():
+    probe = Probe(expected=3, hops=1)
+    for i in (0, 1):
+        probe.arrive({"id": i, "hops": 0, "t0": 0.0})
+    with pytest.raises(DeliveryError, match="1 missing"):
+        probe.verify()
+
+
+def test_probe_reports_a_duplicated_message():
+    probe = Probe(expected=2, hops=1)
+    for i in (0, 1, 1):
+        probe.arrive({"id": i, "hops": 0, "t0": 0.0})
+    with pytest.raises(DeliveryError, match="1 duplicated"):
+        probe.verify()
+
+
+def test_probe_reports_a_message_that_skipped_a_routine():
+    probe = Probe(expected=1, hops=3)
+    probe.arrive({"id": 0, "hops": 1, "t0": 0.0})
+    with pytest.raises(DeliveryError, match="wrong hop count"):
+        probe.verify()
