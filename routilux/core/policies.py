@@ -86,7 +86,7 @@ class _Immediate(_Policy):
     label = "immediate"
 
     def __call__(self, slots: Slots, worker_state: WorkerState) -> Decision:
-        data_slice = {name: [q.consume_one()] for name, q in slots.items() if len(q)}
+        data_slice = {name: [q.consume_one()] for name, q in slots.items() if q._items}
         if not data_slice:
             return NO
         return Decision(True, data_slice, None)

@@ -112,6 +112,7 @@ class Worker:
         self._max_drainers = runtime.thread_pool_size
         self._paused = False
         self._stopped = False
+        self._quiet_waiters = 0  # threads in wait_until_quiet: notify only when there are any
         self._observers: list[Observer] = []
         self._refresh_hooks()
 
@@ -201,7 +202,7 @@ class Worker:
             if job._stopped:
                 return  # the job failed or was cancelled: its data goes nowhere
             for _, queue in targets:
-                if not queue.has_room():
+                if queue.max_length is not None and not queue.has_room():
                     raise SlotQueueFullError(
                         f"slot {queue.routine_id}.{queue.name} is full ({queue.max_length} "
                         f"queued); {node.routine_id}.{event} was delivered to no slot"
@@ -275,7 +276,7 @@ class Worker:
                 activation = self._next_locked(allow_hold=True)
                 if activation is None:
                     self._drainers -= 1
-                    if self._running == 0:
+                    if self._quiet_waiters and self._running == 0:
                         self._changed.notify_all()
                     return
                 self._running += 1
@@ -337,7 +338,10 @@ class Worker:
         else:
             consumed = [item for queue in node.queue_list for item in queue.take_consumed()]
         data_slice = decision.data_slice or {}
-        inputs = {name: data_slice.get(name) or [] for name in node.slot_names}
+        if len(data_slice) == len(node.slot_names):
+            inputs = data_slice  # every slot has its list already (the common case)
+        else:
+            inputs = {name: data_slice.get(name) or [] for name in node.slot_names}
         owner = consumed[0].job if consumed and consumed[0].job is not None else job
         if owner._stopped:
             owner = job
@@ -407,7 +411,7 @@ class Worker:
         job.inflight -= 1
         if job.inflight == 0:
             self._finish_job_locked(job)
-        if self._running == 0:
+        if self._quiet_waiters and self._running == 0:
             self._changed.notify_all()
 
     def _apply_error_strategy_locked(self, activation: ActivationRecord, job: JobContext) -> None:
@@ -497,12 +501,16 @@ class Worker:
         """Wait until the worker is paused and no activation is running."""
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._lock:
-            while not (self._paused and self._running == 0):
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    return False
-                self._changed.wait(remaining)
-            return True
+            self._quiet_waiters += 1
+            try:
+                while not (self._paused and self._running == 0):
+                    remaining = None if deadline is None else deadline - time.monotonic()
+                    if remaining is not None and remaining <= 0:
+                        return False
+                    self._changed.wait(remaining)
+                return True
+            finally:
+                self._quiet_waiters -= 1
 
     def step(self, timeout: float | None = None) -> ActivationRecord | None:
         """Run exactly one activation in the calling thread; the worker stays paused.
