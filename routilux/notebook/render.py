@@ -37,7 +37,7 @@ def render(
     """
     if format not in ("svg", "dot"):
         raise ValueError(f"format must be 'svg' or 'dot', got {format!r}")
-    dot = flow_digraph(flow, overlay).source
+    dot: str = flow_digraph(flow, overlay).source
     if format == "dot":
         return dot
     return render_svg(dot)
