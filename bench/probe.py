@@ -7,12 +7,22 @@ once. Only the standard library is used: the probe also runs under routilux 1.1.
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 import time
 from typing import Any
 
 Message = dict[str, Any]
+
+# The engines' Runtime(thread_pool_size=...); run.py --pool-size sets it for the children.
+POOL_SIZE_VARIABLE = "BENCH_POOL_SIZE"
+DEFAULT_POOL_SIZE = 4
+
+
+def pool_size() -> int:
+    """The thread pool size the engines' runtimes are built with."""
+    return int(os.environ.get(POOL_SIZE_VARIABLE, DEFAULT_POOL_SIZE))
 
 
 class DeliveryError(AssertionError):

@@ -26,6 +26,9 @@ def summarise(runs: list[Run]) -> dict[str, dict[str, dict[str, float]]]:
             values = [run[metric] for run in group if metric in run]
             if values:
                 medians[metric] = statistics.median(values)
+                # The spread shows how much to trust the median on a noisy machine.
+                medians[f"{metric}_min"] = min(values)
+                medians[f"{metric}_max"] = max(values)
         summary.setdefault(scenario, {})[engine] = medians
     return summary
 

@@ -26,6 +26,7 @@ import time  # noqa: E402
 from typing import Any  # noqa: E402
 
 from bench import reference_venv, report  # noqa: E402
+from bench.probe import DEFAULT_POOL_SIZE, POOL_SIZE_VARIABLE  # noqa: E402
 from bench.scenarios import BY_NAME, SCENARIOS, Scenario  # noqa: E402
 
 REPO = _BENCH_DIR.parent
@@ -39,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     scenarios = [BY_NAME[name] for name in args.scenario] if args.scenario else list(SCENARIOS)
     engines = args.engine or list(ENGINES)
     pythons = _pythons(engines)
-    repeats = args.repeats if args.repeats is not None else (1 if args.quick else 3)
+    repeats = args.repeats if args.repeats is not None else (1 if args.quick else 5)
     runs: list[dict[str, Any]] = []
     started = time.monotonic()
     for repeat in range(repeats):
@@ -48,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
             # Rotate the engine order so no engine always runs first (or last).
             shift = (repeat + index) % len(engines)
             for engine in engines[shift:] + engines[:shift]:
-                run = _run_child(pythons[engine], engine, scenario, size)
+                run = _run_child(pythons[engine], engine, scenario, size, args.pool_size)
                 run["repeat"] = repeat
                 runs.append(run)
                 _progress(run)
@@ -70,12 +71,15 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, help="runs per scenario and engine (default 3)")
+    parser.add_argument("--repeats", type=int, help="runs per scenario and engine (default 5)")
     parser.add_argument("--quick", action="store_true", help="small sizes, 1 repeat by default")
     parser.add_argument("--scenario", action="append", choices=list(BY_NAME), help="repeatable")
     parser.add_argument("--engine", action="append", choices=ENGINES, help="repeatable")
     parser.add_argument(
         "--output", type=Path, default=_BENCH_DIR / "results" / "latest.json", help="JSON file"
+    )
+    parser.add_argument(
+        "--pool-size", type=int, default=DEFAULT_POOL_SIZE, help="Runtime(thread_pool_size=)"
     )
     parser.add_argument("--no-save", action="store_true", help="do not write the JSON file")
     return parser.parse_args(argv)
@@ -90,9 +94,12 @@ def _pythons(engines: list[str]) -> dict[str, Path]:
     return pythons
 
 
-def _run_child(python: Path, engine: str, scenario: Scenario, size: int) -> dict[str, Any]:
+def _run_child(
+    python: Path, engine: str, scenario: Scenario, size: int, pool_size: int
+) -> dict[str, Any]:
     command = [str(python), str(CHILD), engine, scenario.name, str(size)]
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env[POOL_SIZE_VARIABLE] = str(pool_size)
     try:
         done = subprocess.run(
             command, capture_output=True, text=True, cwd="/", env=env, timeout=CHILD_TIMEOUT_S
@@ -139,7 +146,7 @@ def _save(
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
         },
-        "options": {"quick": args.quick, "repeats": repeats},
+        "options": {"quick": args.quick, "repeats": repeats, "pool_size": args.pool_size},
         "sizes": {s.name: (s.quick_size if args.quick else s.size) for s in SCENARIOS},
         "summary": summary,
         "ratios": ratio_rows,

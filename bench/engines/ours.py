@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import routilux
-from bench.probe import Message, Probe
+from bench.probe import Message, Probe, pool_size
 from bench.scenarios import BURST_CHAIN, CHAIN, CHAIN_LENGTH, FANOUT, FANOUT_JOIN
 from routilux import Flow, Routine, Runtime
 from routilux.activation_policies import all_slots_ready_policy, immediate_policy
 
-THREAD_POOL_SIZE = 4
 ENTRY = "r0"
 
 
@@ -23,7 +22,7 @@ class OursTopology:
 
     def __init__(self, flow: Flow) -> None:
         self.flow = flow
-        self.runtime = Runtime(thread_pool_size=THREAD_POOL_SIZE)
+        self.runtime = Runtime(thread_pool_size=pool_size())
         self.runtime.exec(flow)  # starts the worker up front, outside the timed region
 
     def post(self, message: Message) -> None:

@@ -16,11 +16,10 @@ from importlib.metadata import version as _dist_version
 from typing import Any
 
 import routilux
-from bench.probe import Message, Probe
+from bench.probe import Message, Probe, pool_size
 from bench.scenarios import BURST_CHAIN, CHAIN, CHAIN_LENGTH, FANOUT, FANOUT_JOIN
 from routilux.core import Flow, Routine, Runtime
 
-THREAD_POOL_SIZE = 4
 ENTRY = "r0"
 # Room for a whole run in every slot, so 1.1.0 never drops data for want of space.
 SLOT_CAPACITY = 100_000
@@ -65,7 +64,7 @@ class V110Topology:
 
     def __init__(self, flow: Flow) -> None:
         self.flow = flow
-        self.runtime = Runtime(thread_pool_size=THREAD_POOL_SIZE)
+        self.runtime = Runtime(thread_pool_size=pool_size())
         self.worker_state = self.runtime.exec(flow.flow_id)
 
     def post(self, message: Message) -> None:
