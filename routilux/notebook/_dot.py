@@ -78,7 +78,7 @@ def _add_routines(graph: graphviz.Digraph, flow: Flow, overlay: DiagramState) ->
         waiting = {slot.name: queued.get((routine_id, slot.name), 0) for slot in routine.slots}
         label = routine_label(routine_id, routine, waiting, routine_id in breakpoints)
         graph.node(
-            graphviz.nohtml(routine_id),
+            _node_name(routine_id),
             label=graphviz.nohtml(label),
             _attributes={
                 "id": element_id("routine", routine_id),
@@ -98,7 +98,7 @@ def _add_entry_markers(graph: graphviz.Digraph, flow: Flow, taken: set[str]) -> 
     for routine_id, slot in flow.entry_slots():
         marker = _free_name(f"entry:{routine_id}.{slot}", taken)
         graph.node(
-            graphviz.nohtml(marker),
+            _node_name(marker),
             label="",
             _attributes={
                 "id": element_id("entry", routine_id, slot),
@@ -110,7 +110,7 @@ def _add_entry_markers(graph: graphviz.Digraph, flow: Flow, taken: set[str]) -> 
         )
         _append_edge(
             graph,
-            tail=quote(graphviz.nohtml(marker)),
+            tail=quote(_node_name(marker)),
             head=_port_ref(routine_id, slot_port(slot_index[routine_id, slot])),
             attributes={"class": "entry", "style": "dashed", "arrowhead": "vee"},
         )
@@ -165,7 +165,17 @@ def _append_edge(
 def _port_ref(routine_id: str, port: str) -> str:
     # No compass point: with one, Graphviz writes only the compass into the SVG edge title
     # and the port, which tests and the debugger widget read, would be lost.
-    return f"{quote(graphviz.nohtml(routine_id))}:{port}"
+    return f"{quote(_node_name(routine_id))}:{port}"
+
+
+def _node_name(name: str) -> str:
+    """``name`` as a DOT node name that is never read as HTML nor ends a quote early.
+
+    DOT has no escape for a backslash, so a name ending in one would escape its closing
+    quote; doubling that last backslash keeps the DOT valid (the title then shows two).
+    """
+    trailing = len(name) - len(name.rstrip("\\"))
+    return graphviz.nohtml(name + "\\" if trailing % 2 else name)
 
 
 def _connection_id(connection: Connection) -> str:

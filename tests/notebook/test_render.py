@@ -154,6 +154,12 @@ def test_special_characters_in_ids_survive_as_titles_and_labels() -> None:
     assert ("x:y:out0", "back\\slash {|}:in1") in edge_ends(svg)
 
 
+def test_an_id_ending_in_a_backslash_still_renders() -> None:
+    nodes = groups(render(diamond(("split", "up\\", "down", "join"))), "routine")
+    assert list(nodes) == ["split", "up\\\\", "down", "join"]
+    assert "up\\" in texts(nodes["up\\\\"])
+
+
 def test_helper_nodes_never_take_a_routine_name() -> None:
     flow = diamond(("entry:split.data", "legend:idle", "down", "join"))
     svg = render(flow, overlay={"routine_states": {}})
