@@ -164,6 +164,11 @@ class _Breakpoint(_Policy):
         return decision._replace(hold=True)
 
 
+def is_immediate(policy: object) -> bool:
+    """Whether ``policy`` is the built-in immediate policy (which workers decide inline)."""
+    return type(policy) is _Immediate
+
+
 def as_decision(result: Any, label: str = "policy") -> Decision:
     """Accept a :class:`Decision`, a bool, or an ``(activate, data_slice, message)`` tuple."""
     if isinstance(result, Decision):

@@ -33,7 +33,7 @@ from routilux.core.errors import (
 )
 from routilux.core.hooks import HOLD, Observer, overridden_hooks
 from routilux.core.job import JobContext, JobStatus
-from routilux.core.policies import Decision, as_decision
+from routilux.core.policies import Decision, as_decision, is_immediate
 from routilux.core.queue import QueuedItem, SlotQueue
 from routilux.core.state import WorkerState, WorkerStatus
 
@@ -46,6 +46,8 @@ __all__ = ["Worker"]
 
 _DEFAULT_HANDLER = ErrorHandler(ErrorStrategy.STOP)
 _log = logging.getLogger("routilux")
+# Wall-clock time = this + perf_counter(): one clock read per activation instead of two.
+_WALL_OFFSET = time.time() - time.perf_counter()
 
 
 class Node:
@@ -53,6 +55,7 @@ class Node:
 
     __slots__ = (
         "error_handler",
+        "immediate_single",
         "logic",
         "policy",
         "queue_list",
@@ -79,6 +82,7 @@ class Node:
         }
         self.queue_list = tuple(self.queues.values())
         self.error_handler = routine.error_handler or flow.error_handler or _DEFAULT_HANDLER
+        self.immediate_single = is_immediate(self.policy) and len(self.queue_list) == 1
         # event name -> [(target node, target queue)], filled in once all nodes exist.
         self.routes: dict[str, list[tuple[Node, SlotQueue]]] = {}
 
@@ -192,6 +196,9 @@ class Worker:
         if activation is not None:
             activation.emitted.append((event, data))
             job = activation.job
+            if len(targets) == 1 and not (self._on_slot_received or self._on_emitted):
+                self._route_one(activation, job, targets[0])
+                return
         else:
             job = None
         if not targets and not self._on_emitted:
@@ -224,6 +231,33 @@ class Worker:
             spawn = self._wants_drainer_locked(activation) if targets else False
         if spawn:
             self._spawn()
+
+    def _route_one(
+        self, activation: ActivationRecord, job: JobContext, target: tuple[Node, SlotQueue]
+    ) -> None:
+        """The common case of :meth:`route`: one target, nobody observing slots or events."""
+        node, queue = target
+        with self._lock:
+            if job._stopped:
+                return
+            if queue.max_length is not None and not queue.has_room():
+                raise SlotQueueFullError(
+                    f"slot {queue.routine_id}.{queue.name} is full ({queue.max_length} queued); "
+                    f"{activation.routine_id} could not deliver to it"
+                )
+            item = QueuedItem(activation.emitted[-1][1], job)
+            queue._items.append(item)
+            self._candidates.append((node, job))
+            activation.produced.append((node.routine_id, queue.name, item))
+            job.inflight += 1
+            # As _wants_drainer_locked(activation), inlined: this runs once per message.
+            if self._paused or self._drainers >= self._max_drainers:
+                return
+            backlog = len(self._candidates) + len(self._held) - self._drainers + self._running - 1
+            if backlog <= 0:
+                return
+            self._drainers += 1
+        self._spawn()
 
     def _enqueue_locked(
         self, node: Node, queue: SlotQueue, item: QueuedItem, job: JobContext
@@ -314,6 +348,20 @@ class Worker:
 
     def _decide_locked(self, node: Node, job: JobContext) -> tuple[ActivationRecord | None, bool]:
         """Ask ``node``'s policy; build the activation if it says run (and whether to hold it)."""
+        if node.immediate_single:
+            # immediate_policy on a one-slot routine, decided inline: the hottest path.
+            items = node.queue_list[0]._items
+            if not items:
+                return None, False
+            item = items.popleft()
+            owner = item.job if item.job is not None and not item.job._stopped else job
+            activation = ActivationRecord(
+                next(self._seq), node, owner, {node.slot_names[0]: [item.data]}, [item], None
+            )
+            owner.inflight += 1
+            if owner.status is JobStatus.PENDING:
+                owner.status = JobStatus.RUNNING
+            return activation, False
         queues = node.queues
         try:
             decision = node.policy(queues, self.state)
@@ -375,8 +423,8 @@ class Worker:
         try:
             while True:
                 activation.attempts += 1
-                activation.started_at = time.time()
                 start = time.perf_counter()
+                activation.started_at = _WALL_OFFSET + start
                 try:
                     node.logic(*args, activation.policy_message, self.state)
                 except Exception as exc:
