@@ -62,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_save:
         _save(args.output, args, repeats, runs, summary, ratio_rows)
     if failures:
-        print(f"\nFAILED: {len(failures)} runs lost, duplicated or misrouted messages:")
+        print(f"\nFAILED: {len(failures)} runs did not finish cleanly (a lost or duplicated")
+        print("message, a wrong activation count, or a crash); their numbers are left out:")
         for run in failures:
             print(f"  {run['engine']} {run['scenario']}: {run['error']}")
         return 1
@@ -131,6 +132,19 @@ def _progress(run: dict[str, Any]) -> None:
     print(f"  [{run['repeat'] + 1}] {run['scenario']:<12} {run['engine']:<6} {detail}", flush=True)
 
 
+def _source_state() -> dict[str, Any]:
+    """Which commit of our engine was measured, and whether routilux/ had local edits."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], capture_output=True, text=True, cwd=REPO)
+        return done.stdout.strip()
+
+    return {
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "routilux_edited": bool(git("status", "--porcelain", "--", "routilux")),
+    }
+
+
 def _save(
     path: Path,
     args: argparse.Namespace,
@@ -146,6 +160,7 @@ def _save(
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
         },
+        "source": _source_state(),
         "options": {"quick": args.quick, "repeats": repeats, "pool_size": args.pool_size},
         "sizes": {s.name: (s.quick_size if args.quick else s.size) for s in SCENARIOS},
         "summary": summary,
