@@ -1,0 +1,68 @@
+"""Rebuilding a job in a fresh worker from stored rows (shared by resume and fork)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from routilux.core.errors import ConfigurationError
+from routilux.core.flow import Flow
+from routilux.core.job import JobContext
+from routilux.core.queue import QueuedItem
+from routilux.core.runtime import Runtime
+from routilux.core.worker import Worker
+from routilux.store._json import decode
+from routilux.store.records import JobRow
+
+__all__ = ["adopt_rows", "flow_for", "start_worker"]
+
+
+def flow_for(runtime: Runtime, row: JobRow, flows: Mapping[str, Flow] | None) -> Flow:
+    """The flow to run ``row``'s job in: from ``flows`` if given there, else the registry."""
+    if flows and row.flow_name in flows:
+        return flows[row.flow_name]
+    if row.flow_name not in runtime.registry:
+        raise ConfigurationError(
+            f"job {row.job_id} runs flow {row.flow_name!r}, which is not registered; register "
+            "it (FlowRegistry) or pass flows={name: flow}"
+        )
+    return runtime.registry.get_by_name(row.flow_name)
+
+
+def start_worker(
+    runtime: Runtime, flow: Flow, states: Mapping[str, tuple[int, str]], *, paused: bool
+) -> Worker:
+    """A new worker for ``flow`` with the given routine states (``{rid: (_, json)}``)."""
+    worker = runtime._start_worker(flow, None)
+    for routine_id, (_, state) in states.items():
+        if routine_id in worker.nodes:
+            worker.state.set_routine_state(routine_id, decode(state, f"{routine_id} state"))
+    if paused:
+        worker.pause()
+    return worker
+
+
+def adopt_rows(
+    worker: Worker,
+    job: JobContext,
+    rows: list[tuple[int, str, str, str]],
+    *,
+    keep_ids: bool,
+) -> None:
+    """Hand ``job`` to ``worker`` with the stored queued data ``rows`` waiting in its slots.
+
+    With ``keep_ids`` the items keep their stored ids as ``uid`` (resume: the store knows
+    them); without, they get new ones and are recorded as the job's own data (fork).
+    """
+    queued = [
+        (
+            routine_id,
+            slot,
+            QueuedItem(
+                decode(data, f"data queued in {routine_id}.{slot}"),
+                job,
+                uid=item_id if keep_ids else None,
+            ),
+        )
+        for item_id, routine_id, slot, data in rows
+    ]
+    worker.adopt(job, queued)

@@ -1,0 +1,66 @@
+"""Resuming jobs a crashed (or stopped) process left unfinished, from their checkpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from routilux.core.errors import StateError
+from routilux.core.flow import Flow
+from routilux.core.job import JobContext
+from routilux.core.runtime import Runtime
+from routilux.store._restore import adopt_rows, flow_for, start_worker
+from routilux.store.recorder import StoreRecorder
+from routilux.store.records import JobRow
+from routilux.store.sqlite import SqliteStore
+
+__all__ = ["resume", "unfinished_jobs"]
+
+
+def unfinished_jobs(store: SqliteStore) -> list[JobRow]:
+    """The jobs the store holds as pending or running, oldest first."""
+    return store.jobs(unfinished=True)
+
+
+def resume(
+    runtime: Runtime,
+    recorder: StoreRecorder,
+    job_id: str | None = None,
+    *,
+    flows: Mapping[str, Flow] | None = None,
+    paused: bool = False,
+) -> list[JobContext]:
+    """Continue jobs from their last checkpoint, each in a new worker of ``runtime``.
+
+    The queues are rebuilt from the data no recorded activation consumed, routine states
+    from the latest activation of each routine, and retry counts from the attempts begun.
+    Completed activations do not run again; one that was running at the crash runs again.
+    Resuming a failed job (after fixing the cause) runs the activations that failed it again.
+
+    Args:
+        runtime: Runs the resumed jobs; ``recorder`` must be attached to it.
+        recorder: The recorder of the store to resume from.
+        job_id: One job (which may also have failed); None resumes every unfinished job.
+        flows: Flows by name, for flows that are not in the runtime's registry.
+        paused: Start the new workers paused (to step them with a debugger).
+
+    Returns:
+        The resumed jobs (wait on them with ``job.wait()``).
+    """
+    store = recorder.store
+    rows = [store.job(job_id)] if job_id is not None else store.jobs(unfinished=True)
+    live = {job.job_id for wid in runtime.worker_ids for job in runtime.get_worker(wid).jobs}
+    resumed = []
+    for row in rows:
+        if row.job_id in live:
+            raise StateError(f"job {row.job_id} is running in this runtime; nothing to resume")
+        if row.status in ("completed", "cancelled"):
+            raise StateError(f"job {row.job_id} is {row.status}; nothing to resume")
+        key = store.key_of(row.job_id)
+        flow = flow_for(runtime, row, flows)
+        recorder.expect_attempts(row.job_id, store.pending_attempts(key))
+        worker = start_worker(runtime, flow, store.routine_states(key, None), paused=paused)
+        job = JobContext(row.flow_name, worker.worker_id, job_id=row.job_id, metadata=row.metadata)
+        job.created_at = row.created_at
+        adopt_rows(worker, job, store.queued_after(key, None), keep_ids=True)
+        resumed.append(job)
+    return resumed
