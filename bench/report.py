@@ -53,8 +53,9 @@ def ratios(summary: dict[str, dict[str, dict[str, float]]]) -> dict[str, dict[st
                 continue
             row[key] = theirs[metric] / ours[metric] if latency else ours[metric] / theirs[metric]
         if not latency:
-            row["meets_vs_v110"] = row.get("vs_v110", 0.0) >= TARGET_VS_V110
-            row["meets_vs_plain"] = row.get("vs_plain", 0.0) >= TARGET_VS_PLAIN
+            for key, target in (("vs_v110", TARGET_VS_V110), ("vs_plain", TARGET_VS_PLAIN)):
+                if key in row:
+                    row[f"meets_{key}"] = row[key] >= target
         result[name] = row
     return result
 
@@ -84,8 +85,8 @@ def format_table(
         else:
             verdict = ", ".join(
                 [
-                    f">= {TARGET_VS_V110:g}x 1.1.0 {_yes(row['meets_vs_v110'])}",
-                    f">= {TARGET_VS_PLAIN:.0%} plain {_yes(row['meets_vs_plain'])}",
+                    f">= {TARGET_VS_V110:g}x 1.1.0 {_yes(row.get('meets_vs_v110'))}",
+                    f">= {TARGET_VS_PLAIN:.0%} plain {_yes(row.get('meets_vs_plain'))}",
                 ]
             )
         lines.append(
@@ -103,5 +104,7 @@ def _ratio(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}x"
 
 
-def _yes(met: bool) -> str:
+def _yes(met: bool | None) -> str:
+    if met is None:
+        return "not measured"
     return "met" if met else "MISSED"

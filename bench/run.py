@@ -141,7 +141,9 @@ def _source_state() -> dict[str, Any]:
 
     return {
         "commit": git("rev-parse", "--short", "HEAD"),
-        "routilux_edited": bool(git("status", "--porcelain", "--", "routilux")),
+        "routilux_edited": bool(
+            git("status", "--porcelain", "--untracked-files=no", "--", "routilux")
+        ),
     }
 
 

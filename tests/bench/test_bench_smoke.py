@@ -6,7 +6,7 @@ from types import ModuleType
 
 import pytest
 
-from bench import measure
+from bench import measure, report
 from bench.engines import ours, plain
 from bench.probe import DeliveryError, Probe
 from bench.scenarios import SCENARIOS, Scenario
@@ -63,3 +63,16 @@ def test_probe_reports_a_message_that_skipped_a_routine():
     probe.arrive({"id": 0, "hops": 1, "t0": 0.0})
     with pytest.raises(DeliveryError, match="wrong hop count"):
         probe.verify()
+
+
+def test_report_divides_ours_by_the_others_and_checks_the_targets():
+    runs = [
+        {"scenario": "chain_posts", "engine": engine, "n": 10, "activations_per_s": rate}
+        for engine, rate in (("ours", 100.0), ("v110", 10.0), ("plain", 400.0))
+    ]
+    runs.append({"scenario": "chain_posts", "engine": "ours", "error": "lost a message"})
+    row = report.ratios(report.summarise(runs))["chain_posts"]
+    assert row["vs_v110"] == pytest.approx(10.0)
+    assert row["vs_plain"] == pytest.approx(0.25)
+    assert row["meets_vs_v110"]
+    assert not row["meets_vs_plain"]
