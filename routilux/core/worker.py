@@ -48,6 +48,9 @@ _DEFAULT_HANDLER = ErrorHandler(ErrorStrategy.STOP)
 _log = logging.getLogger("routilux")
 # Wall-clock time = this + perf_counter(): one clock read per activation instead of two.
 _WALL_OFFSET = time.time() - time.perf_counter()
+# How long busy drainers may go without finishing an activation, while work waits, before
+# another thread joins them.
+SPAWN_CHECK_DELAY = 0.001
 
 
 class Node:
@@ -117,6 +120,8 @@ class Worker:
         self._paused = False
         self._stopped = False
         self._quiet_waiters = 0  # threads in wait_until_quiet: notify only when there are any
+        self._progress = 0  # activations finished: tells a stuck drainer from a busy one
+        self._spawn_check_armed = False
         self._observers: list[Observer] = []
         self._refresh_hooks()
 
@@ -196,7 +201,11 @@ class Worker:
         if activation is not None:
             activation.emitted.append((event, data))
             job = activation.job
-            if len(targets) == 1 and not (self._on_slot_received or self._on_emitted):
+            if (
+                job is not None
+                and len(targets) == 1
+                and not (self._on_slot_received or self._on_emitted)
+            ):
                 self._route_one(activation, job, targets[0])
                 return
         else:
@@ -250,14 +259,9 @@ class Worker:
             self._candidates.append((node, job))
             activation.produced.append((node.routine_id, queue.name, item))
             job.inflight += 1
-            # As _wants_drainer_locked(activation), inlined: this runs once per message.
-            if self._paused or self._drainers >= self._max_drainers:
-                return
-            backlog = len(self._candidates) + len(self._held) - self._drainers + self._running - 1
-            if backlog <= 0:
-                return
-            self._drainers += 1
-        self._spawn()
+            spawn = self._wants_drainer_locked(activation)
+        if spawn:
+            self._spawn()
 
     def _enqueue_locked(
         self, node: Node, queue: SlotQueue, item: QueuedItem, job: JobContext
@@ -279,18 +283,52 @@ class Worker:
 
     # -- scheduling ----------------------------------------------------------------------
 
+    def _backlog_locked(self) -> int:
+        """Candidates and held activations that no idle drainer is about to take."""
+        return len(self._candidates) + len(self._held) - (self._drainers - self._running)
+
     def _wants_drainer_locked(self, emitting: ActivationRecord | None) -> bool:
-        """Whether one more drainer is worth starting for the waiting candidates."""
+        """Whether to start a drainer now (the caller then calls :meth:`_spawn`).
+
+        The first drainer starts at once. Further ones start only if the busy drainers make
+        no progress for a moment: under the GIL, threads racing over small activations are
+        slower than one thread running them all, while slow or blocking logic still gets
+        up to ``thread_pool_size`` threads.
+        """
         if self._paused or self._stopped or self._drainers >= self._max_drainers:
             return False
-        idle = self._drainers - self._running
-        backlog = len(self._candidates) + len(self._held) - idle
+        backlog = self._backlog_locked()
         if emitting is not None and self._drainers:
             backlog -= 1  # the emitting drainer takes one itself when its logic returns
-        if backlog > 0:
-            self._drainers += 1
+        if backlog <= 0:
+            return False
+        if self._drainers == 0:
+            self._drainers = 1
             return True
+        if not self._spawn_check_armed:
+            self._arm_spawn_check_locked()
         return False
+
+    def _arm_spawn_check_locked(self) -> None:
+        self._spawn_check_armed = True
+        progress = self._progress
+        self.runtime._timers.call_later(SPAWN_CHECK_DELAY, lambda: self._spawn_check(progress))
+
+    def _spawn_check(self, progress: int) -> None:
+        """Start one more drainer if work waits and no activation finished since ``progress``."""
+        spawn = False
+        with self._lock:
+            self._spawn_check_armed = False
+            if self._paused or self._stopped or self._drainers >= self._max_drainers:
+                return
+            if self._backlog_locked() <= 0:
+                return
+            if self._progress == progress:
+                self._drainers += 1
+                spawn = True
+            self._arm_spawn_check_locked()  # keep watching while work waits
+        if spawn:
+            self._spawn()
 
     def _spawn(self) -> None:
         try:
@@ -452,6 +490,7 @@ class Worker:
     def _account_locked(self, activation: ActivationRecord) -> None:
         """Book a finished activation: error strategy, job completion, idle notification."""
         self._running -= 1
+        self._progress += 1
         job = activation.job
         assert job is not None
         if activation.error is not None:
@@ -538,11 +577,9 @@ class Worker:
                 return
             self._paused = False
             self.state._status = WorkerStatus.RUNNING if self._jobs else WorkerStatus.IDLE
-            spawns = 0
-            while self._wants_drainer_locked(None):
-                spawns += 1
+            spawn = self._wants_drainer_locked(None)
             self._changed.notify_all()
-        for _ in range(spawns):
+        if spawn:
             self._spawn()
 
     def wait_until_quiet(self, timeout: float | None = None) -> bool:
@@ -579,10 +616,8 @@ class Worker:
         self._execute(activation)
         with self._lock:
             self._account_locked(activation)
-            spawns = 0
-            while self._wants_drainer_locked(None):  # resumed while we stepped
-                spawns += 1
-        for _ in range(spawns):
+            spawn = self._wants_drainer_locked(None)  # resumed while we stepped
+        if spawn:
             self._spawn()
         return activation
 
@@ -693,10 +728,8 @@ class Worker:
             job.inflight += len(resolved)
             if job.inflight == 0:
                 self._finish_job_locked(job)
-            spawns = 0
-            while self._wants_drainer_locked(None):
-                spawns += 1
-        for _ in range(spawns):
+            spawn = self._wants_drainer_locked(None)
+        if spawn:
             self._spawn()
 
     def drop(self, routine_id: str, slot: str, index: int) -> Any:
