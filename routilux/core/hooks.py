@@ -24,6 +24,12 @@ HOLD = "hold"
 class Observer:
     """Callbacks run in the worker's threads; keep them quick and never block."""
 
+    def wants(self, hook: str) -> bool:
+        """Whether to call the overridden method ``hook`` at all (checked when attached,
+        and again on ``Worker.refresh_hooks()``): lets an observer switch off the hooks it
+        has nothing to do in, so the worker keeps its fast paths."""
+        return True
+
     def job_started(self, worker: Worker, job: JobContext) -> None:
         """A job was posted."""
 
@@ -62,4 +68,8 @@ HOOK_NAMES = (
 def overridden_hooks(observers: list[Observer], name: str) -> list[Any]:
     """The bound ``name`` methods of the observers that override it."""
     base = getattr(Observer, name)
-    return [getattr(obs, name) for obs in observers if getattr(type(obs), name, base) is not base]
+    return [
+        getattr(obs, name)
+        for obs in observers
+        if getattr(type(obs), name, base) is not base and obs.wants(name)
+    ]

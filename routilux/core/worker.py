@@ -142,6 +142,11 @@ class Worker:
                 self._observers.remove(observer)
             self._refresh_hooks()
 
+    def refresh_hooks(self) -> None:
+        """Ask the observers again which hooks they want (see :meth:`Observer.wants`)."""
+        with self._lock:
+            self._refresh_hooks()
+
     def _refresh_hooks(self) -> None:
         observers = [*self.runtime._observers, *self._observers]
         self._on_job_started = overridden_hooks(observers, "job_started")

@@ -130,7 +130,7 @@ class DebugSession(Observer):
         bp = Breakpoint(routine_id, kind, slot, event, condition)  # type: ignore[arg-type]
         with self._lock:
             self._breakpoints = [*self._breakpoints, bp]
-        self._notify("breakpoints")
+        self._breakpoints_changed()
         return bp
 
     def remove_breakpoint(self, bp: Breakpoint | int) -> None:
@@ -140,12 +140,28 @@ class DebugSession(Observer):
             if len(kept) == len(self._breakpoints):
                 raise ConfigurationError(f"no breakpoint {bp} in this session")
             self._breakpoints = kept
-        self._notify("breakpoints")
+        self._breakpoints_changed()
 
     def clear_breakpoints(self) -> None:
         with self._lock:
             self._breakpoints = []
+        self._breakpoints_changed()
+
+    def _breakpoints_changed(self) -> None:
+        # Only the hooks some breakpoint needs stay on: a session without breakpoints
+        # leaves the worker its fast paths and only records history.
+        self.worker.refresh_hooks()
         self._notify("breakpoints")
+
+    def wants(self, hook: str) -> bool:
+        kinds = {bp.kind for bp in self._breakpoints}
+        if hook == "activation_starting":
+            return "before" in kinds
+        if hook == "slot_received":
+            return "slot" in kinds
+        if hook == "event_emitted":
+            return "event" in kinds
+        return True
 
     @property
     def breakpoints(self) -> list[Breakpoint]:
