@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     pythons = _pythons(engines)
     repeats = args.repeats if args.repeats is not None else (1 if args.quick else 5)
     runs: list[dict[str, Any]] = []
+    source = _source_state()
     started = time.monotonic()
     for repeat in range(repeats):
         for index, scenario in enumerate(scenarios):
@@ -60,7 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     print(report.format_table(summary, ratio_rows))
     print(f"\n{len(runs)} runs in {time.monotonic() - started:.0f}s; {repeats} repeats, medians.")
     if not args.no_save:
-        _save(args.output, args, repeats, runs, summary, ratio_rows)
+        # The tree is shared: say so when our engine changed while it was being measured.
+        source["changed_during_run"] = _source_state() != source
+        _save(args.output, args, repeats, runs, summary, ratio_rows, source)
     if failures:
         print(f"\nFAILED: {len(failures)} runs did not finish cleanly (a lost or duplicated")
         print("message, a wrong activation count, or a crash); their numbers are left out:")
@@ -154,6 +157,7 @@ def _save(
     runs: list[dict[str, Any]],
     summary: dict[str, Any],
     ratio_rows: dict[str, Any],
+    source: dict[str, Any],
 ) -> None:
     document = {
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -162,7 +166,7 @@ def _save(
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
         },
-        "source": _source_state(),
+        "source": source,
         "options": {"quick": args.quick, "repeats": repeats, "pool_size": args.pool_size},
         "sizes": {s.name: (s.quick_size if args.quick else s.size) for s in SCENARIOS},
         "summary": summary,
