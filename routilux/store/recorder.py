@@ -218,20 +218,22 @@ class StoreRecorder(Observer):
                 for r, s, item in record.produced
             ]
             emitted = encode(record.emitted, f"routine {rid!r} emitted events")
-            state = encode_or_none(
-                worker.state.get_routine_state(rid), f"routine {rid!r} routine state"
-            )
         except SerializationError as exc:
-            # The worker applies the routine's error strategy to it once this hook returns.
-            if record.error is None:
-                record.error = exc
-            with self._cond:
-                self._void.update(mine)
+            self._refuse(record, exc, mine)
             return
         error = record.error
         fatal = error is not None and worker.nodes[rid].error_handler.strategy in _FATAL
         inputs = [item_id(item.uid) for item in consumed]
         with self._cond:
+            try:
+                # Read under the lock, so the latest commit holds the latest state even when
+                # activations of one routine finish concurrently.
+                state = encode_or_none(
+                    worker.state.get_routine_state(rid), f"routine {rid!r} routine state"
+                )
+            except SerializationError as exc:
+                self._refuse(record, exc, mine)
+                return
             track = self._tracks.get(job.job_id) or self._late_track(job)
             act_id = store.new_act_id()
             track.step += 1
@@ -262,6 +264,14 @@ class StoreRecorder(Observer):
                 track.step -= 1
                 self._void.update(mine)
                 raise
+
+    def _refuse(self, record: ActivationRecord, exc: SerializationError, mine: list[int]) -> None:
+        """Leave out an activation whose data is not JSON, and fail it with ``exc``."""
+        # The worker applies the routine's error strategy to it once this hook returns.
+        if record.error is None:
+            record.error = exc
+        with self._cond:
+            self._void.update(mine)
 
     def _skip(self, worker: Worker, record: ActivationRecord, job: JobContext) -> bool:
         """Whether to leave ``record`` out, so that resuming runs it again.

@@ -1,0 +1,35 @@
+"""Runs one job with a store in a child process, for the tests (and bench) to kill.
+
+Usage: ``python crash_child.py fanout STORE LOG N PAUSE`` or
+``python crash_child.py retry STORE LOG KILL_AT``. Prints ``posted <job_id>`` once the job
+is recorded, then ``done <status>`` if it is not killed first.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from routilux.store import StoreRuntime
+from tests.store.store_flows import fanout_flow, retry_flow
+
+
+def main(argv: list[str]) -> None:
+    kind, store, log = argv[0], Path(argv[1]), Path(argv[2])
+    if kind == "fanout":
+        flow = fanout_flow("fanout", log, pause=float(argv[4]))
+        entry, data = "src", {"n": int(argv[3])}
+        threads = 2
+    else:
+        flow = retry_flow("retry", log, kill_at=int(argv[3]), succeed_at=None)
+        entry, data = "flaky", {"x": 1}
+        threads = 1
+    with StoreRuntime(thread_pool_size=threads, store=store) as runtime:
+        _, job = runtime.post(flow, entry, "inp", data)
+        print("posted", job.job_id, flush=True)
+        job.wait(60)
+        print("done", job.status, flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

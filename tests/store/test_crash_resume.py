@@ -1,0 +1,42 @@
+"""A job killed with SIGKILL at random moments resumes with nothing lost and nothing repeated."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.store.crash_check import crash_and_resume, reference
+
+KILLS = 20
+SEED = 20240601  # each kill's delay comes from Random(SEED + i): failures reproduce
+
+
+@pytest.fixture(scope="module")
+def expected(tmp_path_factory: pytest.TempPathFactory) -> tuple[set[str], tuple[list[Any], Any]]:
+    return reference(tmp_path_factory.mktemp("reference"))
+
+
+@pytest.mark.parametrize("kill", range(KILLS))
+def test_a_killed_job_resumes_without_lost_or_repeated_activations(
+    kill: int, tmp_path: Path, expected: tuple[set[str], tuple[list[Any], Any]]
+) -> None:
+    audit = crash_and_resume(tmp_path, random.Random(SEED + kill), expected)
+
+    assert audit.lost == []
+    assert audit.duplicated == []
+    assert audit.completed_run_again == []
+    assert not audit.outputs_differ
+    assert audit.status == "completed"
+
+
+def test_the_reference_run_records_every_activation_once(
+    expected: tuple[set[str], tuple[list[Any], Any]],
+) -> None:
+    keys, (results, sink_state) = expected
+    assert len(keys) == 4 * 40 + 1
+    assert len(results) == 80
+    assert sink_state is not None
+    assert len(sink_state["seen"]) == 80
