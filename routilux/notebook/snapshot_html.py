@@ -1,0 +1,169 @@
+"""Static HTML for a debugger snapshot: diagram and state tables, for viewers without widgets."""
+
+from __future__ import annotations
+
+import html
+import reprlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from routilux.core.activation import ActivationRecord
+from routilux.core.flow import Flow
+from routilux.core.job import JobContext
+from routilux.debug.snapshot import Snapshot
+from routilux.notebook._widget_activity import activity_from_records
+from routilux.notebook._widget_overlay import build_overlay
+from routilux.notebook.render import EngineUnavailable, render
+
+__all__ = [
+    "SnapshotView",
+    "inputs_html",
+    "jobs_html",
+    "queues_html",
+    "snapshot_html",
+    "table_html",
+    "trace_html",
+    "value_html",
+    "worker_state_html",
+]
+
+# Queued payloads can be large; a table cell shows a bounded, readable prefix.
+_short = reprlib.Repr()
+_short.maxstring = 80
+_short.maxother = 80
+_short.maxlist = _short.maxdict = 8
+_short.maxlevel = 4
+
+
+def value_html(value: Any) -> str:
+    """A bounded ``repr`` of ``value``, escaped, in a ``<code>`` element."""
+    return f"<code>{html.escape(_short.repr(value))}</code>"
+
+
+def table_html(headers: Sequence[str], rows: Iterable[Sequence[str]], empty: str = "none") -> str:
+    """An HTML table; cells are HTML already (escape text with :func:`value_html`)."""
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    if not body:
+        return f"<p><em>{html.escape(empty)}</em></p>"
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    return (
+        f'<table class="routilux-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    )
+
+
+def inputs_html(snapshot: Snapshot) -> str:
+    """The parked activation: which routine, and its inputs per slot."""
+    if snapshot.routine_id is None:
+        return "<p><em>no activation is parked at a breakpoint</em></p>"
+    rows = [(html.escape(slot), value_html(data)) for slot, data in snapshot.inputs.items()]
+    title = f"<p>about to run <b>{html.escape(snapshot.routine_id)}</b></p>"
+    return title + table_html(("slot", "inputs"), rows)
+
+
+def queues_html(snapshot: Snapshot) -> str:
+    """Data waiting in each non-empty slot, oldest first."""
+    rows = [
+        (html.escape(f"{rid}.{slot}"), str(len(items)), value_html(items))
+        for rid, slots in snapshot.queues.items()
+        for slot, items in slots.items()
+        if items
+    ]
+    return table_html(("slot", "queued", "data (oldest first)"), rows, empty="all queues empty")
+
+
+def worker_state_html(snapshot: Snapshot) -> str:
+    """The WorkerState: status, shared data and each routine's state."""
+    state = snapshot.worker_state
+    rows = [("status", value_html(state.get("status")))]
+    rows += [
+        (html.escape(f"shared_data[{key!r}]"), value_html(v))
+        for key, v in state.get("shared_data", {}).items()
+    ]
+    rows += [
+        (html.escape(f"routine {rid}"), value_html(v))
+        for rid, v in state.get("routine_states", {}).items()
+    ]
+    return table_html(("key", "value"), rows)
+
+
+def jobs_html(jobs: Sequence[JobContext]) -> str:
+    """The unfinished jobs (JobContext): id, status and metadata."""
+    rows = [
+        (html.escape(job.job_id[:8]), html.escape(str(job.status)), value_html(job.metadata))
+        for job in jobs
+    ]
+    return table_html(("job", "status", "metadata"), rows, empty="no unfinished job")
+
+
+def trace_html(records: Sequence[ActivationRecord]) -> str:
+    """Recent activations, newest first."""
+    rows = [
+        (
+            str(r.seq),
+            html.escape(r.routine_id),
+            html.escape((r.job_id or "")[:8]),
+            value_html(r.inputs),
+            value_html(r.emitted),
+            "" if r.duration is None else f"{r.duration * 1000:.1f} ms",
+            "" if r.error is None else value_html(r.error),
+        )
+        for r in reversed(records)
+    ]
+    headers = ("#", "routine", "job", "inputs", "emitted", "took", "error")
+    return table_html(headers, rows, empty="nothing ran yet")
+
+
+def _section(title: str, body: str, open_: bool = True) -> str:
+    summary = f"<summary>{html.escape(title)}</summary>"
+    return f"<details{' open' if open_ else ''}>{summary}{body}</details>"
+
+
+def _diagram(snapshot: Snapshot, flow: Flow) -> str:
+    overlay = build_overlay(flow, snapshot, activity_from_records(snapshot.trace), ())
+    try:
+        return render(flow, "svg", overlay)
+    except EngineUnavailable as error:
+        return f"<pre>{html.escape(str(error))}</pre>"
+
+
+def snapshot_html(snapshot: Snapshot, flow: Flow | None = None) -> str:
+    """The snapshot as one HTML fragment: diagram (when ``flow`` is given) and tables.
+
+    Args:
+        snapshot: What the debug session looked like.
+        flow: The debugged flow, to draw the diagram with the snapshot's states.
+
+    Returns:
+        HTML with collapsible sections that needs no JavaScript.
+    """
+    state = "paused" if snapshot.paused else "running"
+    if snapshot.routine_id is not None:
+        state += f" before {snapshot.routine_id}"
+    parts = [f"<p><b>{html.escape(snapshot.flow_name)}</b>: {html.escape(state)}</p>"]
+    if flow is not None:
+        parts.append(_diagram(snapshot, flow))
+    parts += [
+        _section("Paused activation", inputs_html(snapshot)),
+        _section("Slot queues", queues_html(snapshot)),
+        _section("WorkerState", worker_state_html(snapshot)),
+        _section("Jobs", jobs_html(snapshot.jobs)),
+        _section("Recent activations", trace_html(snapshot.trace), open_=False),
+    ]
+    return f'<div class="routilux-snapshot">{"".join(parts)}</div>'
+
+
+@dataclass(frozen=True)
+class SnapshotView:
+    """A snapshot with its flow, displayed as :func:`snapshot_html` by Jupyter.
+
+    Attributes:
+        snapshot: The debugger snapshot.
+        flow: The debugged flow (draws the diagram), or None for tables only.
+    """
+
+    snapshot: Snapshot
+    flow: Flow | None = None
+
+    def _repr_html_(self) -> str:
+        return snapshot_html(self.snapshot, self.flow)
