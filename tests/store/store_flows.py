@@ -59,7 +59,7 @@ class Source(_Logged):
 
 
 class Double(_Logged):
-    """Emits ``2 * i`` tagged ``d<i>``."""
+    """Emits ``2 * i`` tagged ``d<i>``; raises after that on ``broken_at``."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -69,9 +69,9 @@ class Double(_Logged):
     def logic(self, inp: list[dict[str, Any]], policy_message: Any, worker_state: Any) -> None:
         self.started(inp)
         for point in inp:
-            if self.get_config("broken"):
-                raise RuntimeError("double is broken")
             self.emit("out", tag=f"d{point['i']}", v=2 * point["i"])
+            if point["i"] == self.get_config("broken_at"):
+                raise RuntimeError("double is broken (after emitting)")
 
 
 class Increment(_Logged):
@@ -106,8 +106,13 @@ class Sink(_Logged):
             self.emit("result", tag=point["tag"], v=point["v"])
 
 
-def fanout_flow(name: str, log: Path | None, *, pause: float = 0.0, broken: bool = False) -> Flow:
-    """src -> (double, inc) -> sink: ``4n + 1`` activations for a post of ``{"n": n}``."""
+def fanout_flow(
+    name: str, log: Path | None, *, pause: float = 0.0, broken_at: int | None = None
+) -> Flow:
+    """src -> (double, inc) -> sink: ``4n + 1`` activations for a post of ``{"n": n}``.
+
+    With ``broken_at``, double raises (after emitting) on that item.
+    """
     flow = Flow(name)
     for routine, rid in ((Source(), "src"), (Double(), "double"), (Increment(), "inc")):
         routine.set_config(log=str(log) if log else None, pause=pause)
@@ -115,7 +120,7 @@ def fanout_flow(name: str, log: Path | None, *, pause: float = 0.0, broken: bool
     sink = Sink()
     sink.set_config(log=str(log) if log else None, pause=pause)
     flow.add_routine(sink, "sink")
-    flow.get_routine("double").set_config(broken=broken)
+    flow.get_routine("double").set_config(broken_at=broken_at)
     flow.connect("src", "item", "double", "inp")
     flow.connect("src", "item", "inc", "inp")
     flow.connect("double", "out", "sink", "inp")

@@ -1,0 +1,94 @@
+"""Resuming from a store: failed branches after a fix, and retries that survive a restart."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from routilux import StateError
+from routilux.store import SqliteStore, StoreRuntime
+from tests.store.crash_check import CHILD, REPO
+from tests.store.store_flows import fanout_flow, read_log, retry_flow
+
+
+def _runs(log: Path, routine_id: str) -> int:
+    return sum(1 for line in read_log(log) if line.startswith(f"{routine_id}|"))
+
+
+def test_resuming_a_failed_fanout_after_a_fix_runs_the_completed_branch_once(
+    tmp_path: Path,
+) -> None:
+    store, log = tmp_path / "jobs.db", tmp_path / "runs.log"
+    with StoreRuntime(thread_pool_size=1, store=store) as runtime:
+        _, job = runtime.post(fanout_flow("fan", log, broken_at=2), "src", "inp", {"n": 3})
+        assert job.wait(10)
+        assert str(job.status) == "failed"
+    with StoreRuntime(thread_pool_size=1, store=store) as runtime:
+        [resumed] = runtime.resume(job.job_id, flows={"fan": fanout_flow("fan", log)})
+        assert resumed.wait(10)
+        assert str(resumed.status) == "completed"
+        assert runtime.store is not None
+        results = {
+            tuple(data.values())
+            for a in runtime.store.history(job.job_id)
+            for event, data in a.emitted
+            if event == "result"
+        }
+    runs = read_log(log)
+    assert _runs(log, "src") == 1
+    assert _runs(log, "inc") == 3  # the branch that had completed ran exactly once per item
+    assert _runs(log, "double") == 4  # the failed activation ran again, once
+    assert len(set(runs)) == len(runs) - 1  # nothing else ran twice, not even the sink
+    assert results == {(f"d{i}", 2 * i) for i in range(3)} | {(f"i{i}", i + 1) for i in range(3)}
+
+
+def test_resume_without_a_job_id_picks_up_only_unfinished_jobs(tmp_path: Path) -> None:
+    store = tmp_path / "jobs.db"
+    with StoreRuntime(thread_pool_size=1, store=store) as runtime:
+        _, job = runtime.post(fanout_flow("fan", None), "src", "inp", {"n": 2})
+        assert job.wait(10)
+        assert runtime.unfinished_jobs() == []
+        assert runtime.resume() == []
+        with pytest.raises(StateError, match="completed"):
+            runtime.resume(job.job_id)
+
+
+def _run_child_killed_at(store: Path, log: Path, kill_at: int) -> str:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), *sys.path])}
+    out = subprocess.run(
+        [sys.executable, str(CHILD), "retry", str(store), str(log), str(kill_at)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert out.returncode == -9, out.stderr  # killed by its own SIGKILL
+    with SqliteStore(store) as jobs:  # it may die before printing its job id
+        [job] = jobs.jobs()
+    return job.job_id
+
+
+@pytest.mark.parametrize(
+    ("kill_at", "succeed_at", "total"), [(2, None, 5), (2, 4, 4), (1, None, 5)]
+)
+def test_retries_survive_a_restart_and_never_exceed_the_attempts_allowed(
+    tmp_path: Path, kill_at: int, succeed_at: int | None, total: int
+) -> None:
+    store, log = tmp_path / "jobs.db", tmp_path / "runs.log"
+    job_id = _run_child_killed_at(store, log, kill_at)
+    assert len(read_log(log)) == kill_at
+
+    flow = retry_flow("retry", log, kill_at=None, succeed_at=succeed_at)
+    with StoreRuntime(thread_pool_size=1, store=store) as runtime:
+        [job] = runtime.resume(flows={"retry": flow})
+        assert job.wait(10)
+        assert runtime.store is not None
+        [activation] = runtime.store.history(job_id)
+    assert len(read_log(log)) == total
+    assert activation.attempts == total
+    assert str(job.status) == ("completed" if succeed_at else "failed")
