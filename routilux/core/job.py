@@ -32,6 +32,8 @@ class JobStatus(str, enum.Enum):
 
 
 _FINISHED = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
+# Guards the hand-over between a job finishing and a thread starting to wait for it.
+_done_lock = threading.Lock()
 
 
 class JobContext:
@@ -73,7 +75,8 @@ class JobContext:
         self.inflight = 0
         # Set when the job failed or was cancelled: its queued data is dropped, new data ignored.
         self._stopped = False
-        self._done = threading.Event()
+        # Made on the first wait(): most jobs are never waited on, and an Event is costly.
+        self._done: threading.Event | None = None
 
     def __repr__(self) -> str:
         return f"<JobContext {self.job_id[:8]} {self.flow_name!r} {self.status.value}>"
@@ -84,16 +87,25 @@ class JobContext:
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the job is finished; return False if ``timeout`` ran out first."""
-        return self._done.wait(timeout)
+        with _done_lock:
+            if self.status.finished:
+                return True
+            if self._done is None:
+                self._done = threading.Event()
+            done = self._done
+        return done.wait(timeout)
 
     def get_output(self) -> str:
         """What ``print()`` wrote inside this job's logic (see ``install_routed_stdout``)."""
         return get_job_output(self.job_id)
 
     def _finish(self, status: JobStatus) -> None:
-        self.status = status
-        self.finished_at = time.time()
-        self._done.set()
+        with _done_lock:
+            self.status = status
+            self.finished_at = time.time()
+            done = self._done
+        if done is not None:
+            done.set()
 
 
 def _new_job_id() -> str:

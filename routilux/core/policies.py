@@ -169,6 +169,11 @@ def is_immediate(policy: object) -> bool:
     return type(policy) is _Immediate
 
 
+def is_all_slots_ready(policy: object) -> bool:
+    """Whether ``policy`` is the built-in all-slots-ready policy (decided inline too)."""
+    return type(policy) is _AllSlotsReady
+
+
 def as_decision(result: Any, label: str = "policy") -> Decision:
     """Accept a :class:`Decision`, a bool, or an ``(activate, data_slice, message)`` tuple."""
     if isinstance(result, Decision):

@@ -33,7 +33,7 @@ from routilux.core.errors import (
 )
 from routilux.core.hooks import HOLD, Observer, overridden_hooks
 from routilux.core.job import JobContext, JobStatus
-from routilux.core.policies import Decision, as_decision, is_immediate
+from routilux.core.policies import Decision, as_decision, is_all_slots_ready, is_immediate
 from routilux.core.queue import QueuedItem, SlotQueue
 from routilux.core.state import WorkerState, WorkerStatus
 
@@ -51,6 +51,8 @@ _WALL_OFFSET = time.time() - time.perf_counter()
 # How long busy drainers may go without finishing an activation, while work waits, before
 # another thread joins them.
 SPAWN_CHECK_DELAY = 0.001
+IMMEDIATE_ONE_SLOT = "immediate_one_slot"
+ALL_SLOTS_READY = "all_slots_ready"
 
 
 class Node:
@@ -58,7 +60,7 @@ class Node:
 
     __slots__ = (
         "error_handler",
-        "immediate_single",
+        "fast_policy",
         "logic",
         "policy",
         "queue_list",
@@ -85,7 +87,14 @@ class Node:
         }
         self.queue_list = tuple(self.queues.values())
         self.error_handler = routine.error_handler or flow.error_handler or _DEFAULT_HANDLER
-        self.immediate_single = is_immediate(self.policy) and len(self.queue_list) == 1
+        # The built-in policies that workers decide inline, without calling them.
+        self.fast_policy: str | None
+        if is_immediate(self.policy) and len(self.queue_list) == 1:
+            self.fast_policy = IMMEDIATE_ONE_SLOT
+        elif is_all_slots_ready(self.policy) and self.queue_list:
+            self.fast_policy = ALL_SLOTS_READY
+        else:
+            self.fast_policy = None
         # event name -> [(target node, target queue)], filled in once all nodes exist.
         self.routes: dict[str, list[tuple[Node, SlotQueue]]] = {}
 
@@ -391,16 +400,25 @@ class Worker:
 
     def _decide_locked(self, node: Node, job: JobContext) -> tuple[ActivationRecord | None, bool]:
         """Ask ``node``'s policy; build the activation if it says run (and whether to hold it)."""
-        if node.immediate_single:
-            # immediate_policy on a one-slot routine, decided inline: the hottest path.
-            items = node.queue_list[0]._items
-            if not items:
-                return None, False
-            item = items.popleft()
-            owner = item.job if item.job is not None and not item.job._stopped else job
-            activation = ActivationRecord(
-                next(self._seq), node, owner, {node.slot_names[0]: [item.data]}, [item], None
-            )
+        fast = node.fast_policy
+        if fast is not None:
+            # Built-in policies decided inline: the hottest path, same decisions.
+            if fast is IMMEDIATE_ONE_SLOT:
+                items = node.queue_list[0]._items
+                if not items:
+                    return None, False
+                consumed = [items.popleft()]
+            else:
+                for queue in node.queue_list:
+                    if not queue._items:
+                        return None, False
+                consumed = [queue._items.popleft() for queue in node.queue_list]
+            inputs = {
+                name: [item.data] for name, item in zip(node.slot_names, consumed, strict=True)
+            }
+            first = consumed[0].job
+            owner = first if first is not None and not first._stopped else job
+            activation = ActivationRecord(next(self._seq), node, owner, inputs, consumed, None)
             owner.inflight += 1
             if owner.status is JobStatus.PENDING:
                 owner.status = JobStatus.RUNNING
