@@ -39,6 +39,8 @@ def _set_options(dropdown: widgets.Dropdown, options: list[Any]) -> None:
     # Resetting options loses the user's selection; only do it when the choices changed.
     if list(dropdown.options) != options:
         dropdown.options = options
+    if dropdown.value is None and options:
+        dropdown.index = 0
 
 
 class Inspectors:
@@ -121,7 +123,7 @@ class Inspectors:
         self.queues.value = queues_html(snapshot)
         self.worker_state.value = worker_state_html(snapshot)
         self.jobs.value = jobs_html(snapshot.jobs)
-        _set_options(self.job_target, [job.job_id for job in snapshot.jobs])
+        _set_options(self.job_target, [(job.job_id[:8], job.job_id) for job in snapshot.jobs])
         text = html.escape(output) if output else "<em>nothing printed</em>"
         self.output.value = f'<pre style="max-height: 14em; overflow: auto">{text}</pre>'
         self.trace.value = trace_html(history)

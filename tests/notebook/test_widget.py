@@ -1,0 +1,314 @@
+"""FlowDebugger without a kernel: clicks drive the session, the diagram follows."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from routilux import Flow, JobStatus, Routine, Runtime, uninstall_routed_stdout
+from routilux.debug import DebugSession
+from routilux.notebook import FlowDebugger, SnapshotView, snapshot_html
+from routilux.notebook._widget_breakpoints import compile_condition
+from routilux.notebook._widget_controls import parse_data
+from routilux.notebook._widget_throttle import Throttle
+from tests.flows import chain
+
+NODE = re.compile(r'<g id="routine&#45;([^"]+)" class="node ([^"]*)"')
+
+
+def node_classes(debugger: FlowDebugger) -> dict[str, set[str]]:
+    """``{routine_id: {css classes}}`` of the diagram's routine nodes."""
+    return {
+        rid: set(classes.replace("&#45;", "-").split())
+        for rid, classes in NODE.findall(debugger.canvas.svg)
+    }
+
+
+def highlighted(debugger: FlowDebugger) -> list[str]:
+    return [rid for rid, classes in node_classes(debugger).items() if "highlight" in classes]
+
+
+def state_of(debugger: FlowDebugger, routine_id: str) -> str:
+    states = [c for c in node_classes(debugger)[routine_id] if c.startswith("state-")]
+    assert len(states) == 1
+    return states[0].removeprefix("state-")
+
+
+@pytest.fixture
+def session(runtime: Runtime) -> Iterator[DebugSession]:
+    with runtime.debug(chain("c", 3)) as debug_session:
+        yield debug_session
+
+
+@pytest.fixture
+def debugger(session: DebugSession) -> Iterator[FlowDebugger]:
+    widget = FlowDebugger(session, capture_output=False)
+    try:
+        yield widget
+    finally:
+        widget.close()
+
+
+def test_a_step_click_runs_exactly_one_activation_and_moves_the_highlight(
+    session: DebugSession, debugger: FlowDebugger
+) -> None:
+    session.pause()
+    session.post("r0", "input", {"n": 0})
+    debugger.wait_idle()
+    assert state_of(debugger, "r0") == "queued"
+    assert highlighted(debugger) == []
+
+    debugger.controls.step_button.click()
+    assert debugger.wait_idle()
+    assert [r.routine_id for r in session.history] == ["r0"]
+    assert highlighted(debugger) == ["r0"]
+    assert (state_of(debugger, "r0"), state_of(debugger, "r1")) == ("done", "queued")
+
+    debugger.controls.step_button.click()
+    assert debugger.wait_idle()
+    assert [r.routine_id for r in session.history] == ["r0", "r1"]
+    assert highlighted(debugger) == ["r1"]
+    assert session.is_paused
+
+
+def test_clicking_a_routine_in_the_diagram_toggles_its_breakpoint(
+    session: DebugSession, debugger: FlowDebugger
+) -> None:
+    click = {"type": "toggle_breakpoint", "routine_id": "r2"}
+    debugger.canvas._handle_custom_msg(click, [])
+    assert [(bp.routine_id, bp.kind) for bp in session.breakpoints] == [("r2", "before")]
+    debugger.wait_idle()
+    assert "breakpoint" in node_classes(debugger)["r2"]
+    assert len(debugger.breakpoint_panel.rows.children) == 1
+
+    debugger.canvas._handle_custom_msg(click, [])
+    assert session.breakpoints == []
+    debugger.wait_idle()
+    assert "breakpoint" not in node_classes(debugger)["r2"]
+
+
+def test_a_breakpoint_with_a_condition_from_the_list_pauses_only_when_it_holds(
+    runtime: Runtime, session: DebugSession, debugger: FlowDebugger
+) -> None:
+    panel = debugger.breakpoint_panel
+    panel.routine.value = "r1"
+    panel.condition.value = "data['input'][0]['n'] > 5"
+    panel.add_button.click()
+    (bp,) = session.breakpoints
+    assert bp.condition is not None
+
+    session.post("r0", "input", {"n": 0})
+    assert runtime.wait_until_all_jobs_finished(5)
+    session.post("r0", "input", {"n": 10})
+    snapshot = session.wait_until_paused(5)
+    assert (snapshot.routine_id, bp.hits) == ("r1", 1)
+    debugger.wait_idle()
+    assert highlighted(debugger) == ["r1"]
+    assert state_of(debugger, "r1") == "paused"
+    assert "paused before <b>r1</b>" in debugger.status.value
+    assert "{&#x27;n&#x27;: 11}" in debugger.inspectors.activation.value
+
+
+def test_unticking_a_breakpoint_in_the_list_disables_it_in_the_session(
+    session: DebugSession, debugger: FlowDebugger
+) -> None:
+    bp = session.add_breakpoint("r1")
+    debugger.wait_idle()
+    (row,) = debugger.breakpoint_panel.rows.children
+    checkbox = row.children[0]
+    checkbox.value = False
+    assert not bp.enabled
+    debugger.wait_idle()
+    assert "breakpoint" not in node_classes(debugger)["r1"]
+
+
+def test_an_invalid_condition_is_reported_and_adds_nothing(
+    session: DebugSession, debugger: FlowDebugger
+) -> None:
+    debugger.breakpoint_panel.condition.value = "data[ >"
+    debugger.breakpoint_panel.add_button.click()
+    debugger.wait_idle()
+    assert session.breakpoints == []
+    assert "not a Python expression" in debugger.status.value
+
+
+def test_post_then_continue_runs_the_job_and_counts_edge_traffic(
+    session: DebugSession, debugger: FlowDebugger
+) -> None:
+    session.pause()
+    debugger.controls.data.value = '{"n": 1}'
+    debugger.controls.post_button.click()
+    debugger.wait_idle()
+    (job,) = session.worker.jobs
+    assert state_of(debugger, "r0") == "queued"
+    debugger.controls.run_button.click()
+    debugger.wait_idle()
+    assert job.wait(5)
+    debugger.wait_idle()
+    assert job.status is JobStatus.COMPLETED
+    assert session.worker.state.shared_log == [{"n": 4}]
+    assert {state_of(debugger, r) for r in ("r0", "r1", "r2", "sink")} == {"done"}
+    # Each of the three connections carried one message: its edge is labelled 1.
+    assert debugger.canvas.svg.count(">1</text>") == 3
+
+
+def test_pause_and_stop_buttons_pause_the_worker_and_cancel_its_jobs(
+    session: DebugSession, debugger: FlowDebugger
+) -> None:
+    debugger.controls.pause_button.click()
+    debugger.wait_idle()
+    assert session.is_paused
+    job = session.post("r0", "input", {"n": 0})
+    debugger.controls.stop_button.click()
+    debugger.wait_idle()
+    assert job.status is JobStatus.CANCELLED
+    assert "stopped" in debugger.status.value
+
+
+class Boom(Routine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.add_slot("input")
+
+    def logic(self, input: list[Any], policy_message: Any, worker_state: Any) -> None:
+        print("about to fail")
+        raise ValueError("boom")
+
+
+def test_a_failed_activation_is_drawn_failed_and_its_output_shown(runtime: Runtime) -> None:
+    flow = Flow("fails")
+    flow.add_routine(Boom(), "boom")
+    with runtime.debug(flow) as session:
+        debugger = FlowDebugger(session)
+        try:
+            session.pause()
+            session.post("boom", "input", 1)
+            debugger.controls.step_button.click()
+            debugger.wait_idle()
+            assert state_of(debugger, "boom") == "failed"
+            assert "ValueError" in debugger.inspectors.trace.value
+            assert "about to fail" in debugger.inspectors.output.value
+        finally:
+            debugger.close()
+            uninstall_routed_stdout()
+
+
+def test_edits_from_the_inspectors_reach_the_session(
+    session: DebugSession, debugger: FlowDebugger
+) -> None:
+    session.pause()
+    job = session.post("r0", "input", {"n": 0})
+    session.step()
+    debugger.wait_idle()
+    inspectors = debugger.inspectors
+    inspectors.state_updates.value = "{'limit': 3}"
+    inspectors.state_button.click()
+    assert session.worker.state.shared_data["limit"] == 3
+    inspectors.state_target.value = "routine r1"
+    inspectors.state_updates.value = '{"seen": true}'
+    inspectors.state_button.click()
+    assert session.worker.state.get_routine_state("r1") == {"seen": True}
+    debugger.wait_idle()
+    assert inspectors.job_target.value == job.job_id
+    inspectors.job_updates.value = "{'user': 'ada'}"
+    inspectors.job_button.click()
+    assert job.metadata == {"user": "ada"}
+    inspectors.queue_slot.value = ("r1", "input")
+    inspectors.drop_button.click()
+    assert session.snapshot().queues["r1"]["input"] == []
+    inspectors.inject_data.value = "{'n': 41}"
+    inspectors.inject_button.click()
+    assert session.snapshot().queues["r1"]["input"] == [{"n": 41}]
+    debugger.wait_idle()
+    assert "limit" in inspectors.worker_state.value
+    assert "41" in inspectors.queues.value
+
+
+def test_a_refused_edit_is_reported_not_raised(debugger: FlowDebugger) -> None:
+    debugger.inspectors.queue_slot.value = ("r1", "input")
+    debugger.inspectors.drop_button.click()  # nothing queued there
+    debugger.wait_idle()
+    assert "edit refused" in debugger.status.value
+
+
+def test_a_fast_flow_is_redrawn_a_few_times_not_once_per_activation(
+    runtime: Runtime, session: DebugSession
+) -> None:
+    debugger = FlowDebugger(session, refresh_interval=0.2, capture_output=False)
+    try:
+        calls_before = debugger.throttle.calls
+        started = time.monotonic()
+        for n in range(200):
+            session.post("r0", "input", {"n": n})
+        assert runtime.wait_until_all_jobs_finished(20)
+        elapsed = time.monotonic() - started
+        debugger.wait_idle()
+        assert len(session.history) == 800
+        assert debugger.throttle.calls - calls_before <= elapsed / 0.2 + 3
+        assert debugger.throttle.errors == []
+        assert session.listener_errors == []
+    finally:
+        debugger.close()
+
+
+def test_throttle_merges_requests_from_many_threads_into_one_call() -> None:
+    calls: list[int] = []
+    throttle = Throttle(lambda: calls.append(1), interval=60)
+    throttle.flush()  # starts an interval, so every request below has to wait for it
+    threads = [threading.Thread(target=throttle.request) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(calls) == 1
+    throttle.flush()
+    assert len(calls) == 2
+    throttle.close()
+
+
+def test_throttle_keeps_a_failing_callback_from_killing_the_timer() -> None:
+    done = threading.Event()
+
+    def fail() -> None:
+        done.set()
+        raise RuntimeError("display broke")
+
+    throttle = Throttle(fail, interval=0)
+    throttle.request()
+    assert done.wait(5)
+    throttle.flush()
+    assert [str(e) for e in throttle.errors] == ["display broke", "display broke"]
+
+
+def test_data_and_conditions_are_read_from_literals_and_expressions() -> None:
+    assert parse_data("[1, 'two']") == [1, "two"]
+    with pytest.raises(ValueError, match="malformed"):
+        parse_data("__import__('os')")
+    condition = compile_condition("state is None and data > 1")
+    assert condition is not None
+    assert condition(2, None)
+
+
+def test_without_widgets_the_debugger_and_snapshots_show_html(
+    session: DebugSession, debugger: FlowDebugger
+) -> None:
+    session.add_breakpoint("r1")
+    session.post("r0", "input", {"n": 0})
+    snapshot = session.wait_until_paused(5)
+    bundle = debugger._repr_mimebundle_()
+    assert bundle is not None
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    for page in (bundle["text/html"], snapshot_html(snapshot, session.worker.flow)):
+        assert "<svg" in page
+        assert 'class="node routine state&#45;paused highlight"' in page
+        assert "about to run <b>r1</b>" in page
+        assert "Slot queues" in page
+    view = debugger.snapshot()
+    assert isinstance(view, SnapshotView)
+    assert "<table" in view._repr_html_()
+    assert "<svg" not in snapshot_html(snapshot)  # no flow given: tables only
