@@ -1,0 +1,95 @@
+"""What the SQLite store records for a job, and how it opens."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from routilux import Flow, Routine, SerializationError
+from routilux.store import SqliteStore, StoreRuntime
+from tests.store.store_flows import Step, ring_flow
+
+
+def test_the_store_is_created_on_first_use_in_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "jobs.db"
+    path.parent.mkdir()
+    with SqliteStore(path):
+        pass
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    finally:
+        conn.close()
+
+
+def test_a_file_that_is_not_a_store_raises_serialization_error_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(SerializationError, match="jobs.db"):
+        SqliteStore(path)
+    assert path.read_bytes() == b"this is not sqlite" * 100
+
+
+def test_each_activation_is_one_checkpoint_with_inputs_outputs_and_state(tmp_path: Path) -> None:
+    with StoreRuntime(thread_pool_size=1, store=tmp_path / "jobs.db") as runtime:
+        _, job = runtime.post(
+            ring_flow("ring", None, size=3), "r0", "inp", {"n": 3}, metadata={"u": 1}
+        )
+        assert job.wait(5)
+        store = runtime.store
+        assert store is not None
+        history = store.history(job.job_id)
+        items = store.items(job.job_id)
+        row = store.job(job.job_id)
+
+    assert [a.step for a in history] == [1, 2, 3, 4]
+    assert [a.routine_id for a in history] == ["r0", "r1", "r2", "r0"]
+    assert [a.emitted for a in history] == [[["out", {"n": n}]] for n in (2, 1, 0)] + [[]]
+    assert [a.routine_state for a in history] == [{"runs": 1}] * 3 + [{"runs": 2}]
+    assert [(i.data, i.produced_by, i.consumed_by) for i in items] == [
+        ({"n": 3}, None, 1),
+        ({"n": 2}, 1, 2),
+        ({"n": 1}, 2, 3),
+        ({"n": 0}, 3, 4),
+    ]
+    assert [a.inputs for a in history] == [[i.item_id] for i in items]
+    assert (row.status, row.metadata, row.flow_name) == ("completed", {"u": 1}, "ring")
+
+
+class _EmitsAnObject(Routine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.add_slot("inp")
+        self.add_event("out", ["value"])
+
+    def logic(self, inp: list[Any], policy_message: Any, worker_state: Any) -> None:
+        self.emit("out", value=object())
+
+
+def test_data_that_is_not_json_fails_the_job_with_an_error_naming_the_routine(
+    tmp_path: Path,
+) -> None:
+    flow = Flow("objects")
+    flow.add_routine(_EmitsAnObject(), "maker")
+    flow.add_routine(Step(), "taker")
+    flow.connect("maker", "out", "taker", "inp")
+    with StoreRuntime(thread_pool_size=1, store=tmp_path / "jobs.db") as runtime:
+        with pytest.raises(SerializationError, match="routine 'maker' slot 'inp'"):
+            runtime.post(flow, "maker", "inp", {"bad": {1, 2}})
+        _, job = runtime.post(flow, "maker", "inp", {})
+        assert job.wait(5)
+    assert str(job.status) == "failed"
+    assert isinstance(job.error.__cause__, SerializationError)
+    assert "routine 'maker' emitted to 'taker' slot 'inp'" in str(job.error.__cause__)
+
+
+def test_a_store_reopened_after_a_run_lists_no_unfinished_jobs(tmp_path: Path) -> None:
+    with StoreRuntime(thread_pool_size=1, store=tmp_path / "jobs.db") as runtime:
+        _, job = runtime.post(ring_flow("ring", None), "r0", "inp", {"n": 5})
+        assert job.wait(5)
+    with SqliteStore(tmp_path / "jobs.db") as store:
+        assert [j.job_id for j in store.jobs()] == [job.job_id]
+        assert store.jobs(unfinished=True) == []
