@@ -34,6 +34,8 @@ myst_heading_anchors = 3
 # The tutorials are tested under nbval and stored with their outputs: show those.
 nb_execution_mode = "off"
 nb_merge_streams = True
+# A stored widget cannot run without a kernel: show the static HTML it also provides.
+nb_mime_priority_overrides = [("html", "application/vnd.jupyter.widget-view+json", None)]
 
 
 def _copy_tutorials() -> None:
