@@ -112,7 +112,7 @@ class Inspectors:
                 _section(
                     "Jobs (JobContext)", widgets.VBox([self.jobs, job_edit]), "routilux-jobs", False
                 ),
-                _section("Job output", self.output, "routilux-output", False),
+                _section("Job output", self.output, "routilux-output", True),
                 _section("Recent activations", self.trace, "routilux-trace", True),
             ]
         )

@@ -24,7 +24,8 @@ from routilux.notebook.snapshot_html import SnapshotView, snapshot_html
 __all__ = ["FlowDebugger"]
 
 
-class FlowDebugger(widgets.VBox):
+# ipywidgets ships no type hints, so mypy sees VBox as Any.
+class FlowDebugger(widgets.VBox):  # type: ignore[misc]
     """A debug session you can see and click: display it as the last line of a cell.
 
     Buttons queue their command on a background thread and return, so the kernel never
@@ -140,7 +141,7 @@ class FlowDebugger(widgets.VBox):
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any] | None:
         # Viewers without a widget manager (nbconvert, GitHub, nbval) fall back to HTML.
-        bundle = super()._repr_mimebundle_(**kwargs)
+        bundle: dict[str, Any] | None = super()._repr_mimebundle_(**kwargs)
         if bundle is not None:
             bundle["text/html"] = snapshot_html(self.session.snapshot(), self.flow)
         return bundle
