@@ -67,17 +67,25 @@ class StoreRecorder(Observer):
         self._local = threading.local()
         self._prior_attempts: dict[tuple[str, str, str], int] = {}
         self._forks: dict[str, tuple[int, int, list[tuple[str, str]]]] = {}
+        self._known: dict[str, bool] = {}  # job ids resume is about to hand over
 
     def __repr__(self) -> str:
         return f"<StoreRecorder {self.store.path}>"
 
     # -- set up by resume and fork -----------------------------------------------------------
 
-    def expect_attempts(self, job_id: str, attempts: list[tuple[str, str, int]]) -> None:
-        """Attempts already begun before a restart, per ``(routine_id, inputs_json)``."""
+    def expect_resume(self, job_id: str, attempts: list[tuple[str, str, int]]) -> None:
+        """Job ``job_id`` (in the store) is about to be resumed, with attempts already begun
+        before the restart, per ``(routine_id, inputs_json)``."""
         with self._cond:
+            self._known[job_id] = True
             for routine_id, inputs, begun in attempts:
                 self._prior_attempts[(job_id, routine_id, inputs)] = begun
+
+    def expect_known_id(self, job_id: str) -> None:
+        """A job is about to be posted with an id chosen by the caller: look it up."""
+        with self._cond:
+            self._known[job_id] = True
 
     def expect_fork(
         self, job_id: str, parent_key: int, parent_step: int, baselines: list[tuple[str, str]]
@@ -96,7 +104,11 @@ class StoreRecorder(Observer):
 
     def _start_track(self, worker: Worker, job: JobContext) -> None:
         store = self.store
-        key = store.job_key(job.job_id)
+        # Only jobs handed over by resume (or posted with an explicit, known id) exist in
+        # the store; a fresh random id needs no look-up.
+        with self._cond:
+            known = self._known.pop(job.job_id, False)
+        key = store.job_key(job.job_id) if known else None
         with self._cond:
             if key is not None:  # resumed: the row exists, only its status changes
                 self._tracks[job.job_id] = _Track(key, store.last_step(key), None)

@@ -57,7 +57,7 @@ def resume(
             raise StateError(f"job {row.job_id} is {row.status}; nothing to resume")
         key = store.key_of(row.job_id)
         flow = flow_for(runtime, row, flows)
-        recorder.expect_attempts(row.job_id, store.pending_attempts(key))
+        recorder.expect_resume(row.job_id, store.pending_attempts(key))
         worker = start_worker(runtime, flow, store.routine_states(key, None), paused=paused)
         job = JobContext(row.flow_name, worker.worker_id, job_id=row.job_id, metadata=row.metadata)
         job.created_at = row.created_at

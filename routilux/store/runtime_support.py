@@ -101,6 +101,8 @@ class StoreRuntime(Runtime):
             # Checked before queuing: a post the store cannot record is refused, not lost.
             encode(data, f"data posted to routine {routine_id!r} slot {slot_name!r}")
             encode(metadata, f"metadata of a job posted to {routine_id!r}")
+            if job_id is not None:
+                self._recorder.expect_known_id(job_id)
         return super().post(
             flow, routine_id, slot_name, data, worker_id, metadata=metadata, job_id=job_id
         )

@@ -159,8 +159,14 @@ class SqliteStore:
             conn = self._conn
             conn.execute("BEGIN")
             try:
-                conn.executemany(sql.CONSUME_ITEM, consumed)
-                if produced:
+                # One row is the common case; execute() skips executemany's iterator set-up.
+                if len(consumed) == 1:
+                    conn.execute(sql.CONSUME_ITEM, consumed[0])
+                else:
+                    conn.executemany(sql.CONSUME_ITEM, consumed)
+                if len(produced) == 1:
+                    conn.execute(sql.INSERT_ITEM, produced[0])
+                elif produced:
                     conn.executemany(sql.INSERT_ITEM, produced)
                 conn.execute(sql.INSERT_ACTIVATION, activation)
                 conn.execute("COMMIT")

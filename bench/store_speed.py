@@ -1,0 +1,121 @@
+"""Speed of the SQLite store: activations/s, commit latency and cost per activation vs job length.
+
+Run: ``.venv/bin/python bench/store_speed.py [--posts N] [--repeats N]``
+
+- *chain*: a line of 10 routines, N posts of one message each (10 activations per post),
+  with the store off and on; activations/s of wall time from the first post to the last
+  job finished.
+- *commit*: time spent in each activation's transaction (``write_activation``), p50/p99/max.
+- *job length*: one job running around a ring of 10 routines for 100, 1,000 and 10,000
+  activations; microseconds per activation should not grow with the length.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from routilux import Flow, Routine
+from routilux.store import StoreRuntime
+
+
+class Relay(Routine):
+    """Passes its input on while ``n > 0`` (n counts down), else stops."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.add_slot("inp")
+        self.add_event("out", ["n"])
+
+    def logic(self, inp: list[dict[str, Any]], policy_message: Any, worker_state: Any) -> None:
+        for point in inp:
+            if point["n"] > 0:
+                self.emit("out", n=point["n"] - 1)
+
+
+def build(name: str, ring: bool) -> Flow:
+    flow = Flow(name)
+    ids = [flow.add_routine(Relay(), f"r{i}") for i in range(10)]
+    for a, b in itertools.pairwise(ids + ids[:1] if ring else ids):
+        flow.connect(a, "out", b, "inp")
+    return flow
+
+
+def timed(fn: Callable[..., None], samples: list[float]) -> Callable[..., None]:
+    def wrapper(*args: Any) -> None:
+        start = time.perf_counter()
+        fn(*args)
+        samples.append(time.perf_counter() - start)
+
+    return wrapper
+
+
+def chain(posts: int, store: Path | None, commits: list[float], pool: int) -> float:
+    """Activations/s for ``posts`` posts through the 10-routine line."""
+    with StoreRuntime(thread_pool_size=pool, store=store) as runtime:
+        if runtime.store is not None:
+            runtime.store.write_activation = timed(  # type: ignore[method-assign]
+                runtime.store.write_activation, commits
+            )
+        flow = build("line", ring=False)
+        start = time.perf_counter()
+        jobs = [runtime.post(flow, "r0", "inp", {"n": 9})[1] for _ in range(posts)]
+        for job in jobs:
+            job.wait(120)
+        elapsed = time.perf_counter() - start
+    return posts * 10 / elapsed
+
+
+def job_length(length: int, store: Path) -> float:
+    """Microseconds per activation for one job of ``length`` activations around the ring."""
+    with StoreRuntime(thread_pool_size=1, store=store) as runtime:
+        flow = build("ring", ring=True)
+        start = time.perf_counter()
+        _, job = runtime.post(flow, "r0", "inp", {"n": length - 1})
+        job.wait(300)
+        elapsed = time.perf_counter() - start
+    return elapsed / length * 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=2000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--pool-size", type=int, default=4)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        off, on, commits = [], [], []
+        for i in range(args.repeats):
+            off.append(chain(args.posts, None, [], args.pool_size))
+            on.append(chain(args.posts, Path(tmp) / f"chain{i}.db", commits, args.pool_size))
+        print(
+            f"chain, 10 routines, {args.posts} posts, pool size {args.pool_size}, "
+            f"median of {args.repeats}:"
+        )
+        print(f"  store off: {statistics.median(off):10,.0f} activations/s")
+        print(f"  store on:  {statistics.median(on):10,.0f} activations/s")
+        commits.sort()
+        p50, p99 = commits[len(commits) // 2], commits[int(len(commits) * 0.99)]
+        print(
+            f"commit (one transaction per activation, {len(commits):,} commits): "
+            f"p50 {p50 * 1e6:.0f} us, p99 {p99 * 1e6:.0f} us, max {commits[-1] * 1e3:.1f} ms"
+        )
+        print("one job of L activations around a 10-routine ring, store on:")
+        for length in (100, 1_000, 10_000):
+            costs = [
+                job_length(length, Path(tmp) / f"ring{length}-{i}.db") for i in range(args.repeats)
+            ]
+            print(f"  L = {length:>6,}: {statistics.median(costs):6.1f} us per activation")
+
+
+if __name__ == "__main__":
+    main()
