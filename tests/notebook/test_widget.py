@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -312,3 +314,25 @@ def test_without_widgets_the_debugger_and_snapshots_show_html(
     assert isinstance(view, SnapshotView)
     assert "<table" in view._repr_html_()
     assert "<svg" not in snapshot_html(snapshot)  # no flow given: tables only
+
+
+def test_closing_the_debugger_detaches_it_from_the_session(session: DebugSession) -> None:
+    debugger = FlowDebugger(session, capture_output=False)
+    debugger.close()
+    session.pause()
+    session.post("r0", "input", {"n": 0})
+    session.step()
+    assert debugger.throttle.errors == []
+    assert session.listener_errors == []
+    assert debugger.activity.activity().last is None  # no longer observing
+
+
+def test_diagrams_load_without_ipywidgets_until_the_debugger_is_used() -> None:
+    code = (
+        "import sys, routilux.notebook as nb;"
+        "print('ipywidgets' in sys.modules);"
+        "nb.FlowDebugger;"
+        "print('ipywidgets' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]
