@@ -32,7 +32,9 @@ from routilux.core import (
     install_routed_stdout,
     uninstall_routed_stdout,
 )
+from routilux.job_state import JobState
 from routilux.runtime import Runtime
+from routilux.store.sqlite import SqliteStore
 
 __version__ = "2.0.0.dev0"
 
@@ -48,6 +50,7 @@ __all__ = [
     "Flow",
     "FlowRegistry",
     "JobContext",
+    "JobState",
     "JobStatus",
     "Observer",
     "RoutiluxError",
@@ -57,6 +60,7 @@ __all__ = [
     "Slot",
     "SlotHandlerError",
     "SlotQueueFullError",
+    "SqliteStore",
     "StateError",
     "WorkerState",
     "WorkerStatus",

@@ -16,7 +16,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from serilux import Serializable, SerializableRegistry, SeriluxError, register_serializable
+from serilux import Serializable, SerializableRegistry, register_serializable
+from serilux.exceptions import SeriluxError
 
 from routilux.core.errors import SerializationError
 from routilux.core.flow import Flow

@@ -1,19 +1,25 @@
-"""The Runtime users import: the core engine plus the debugger (and, later, the store)."""
+"""The Runtime users import: the core engine plus the debugger and the store.
+
+``from routilux.runtime import Runtime``, as the seed examples write, gives this class too.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from routilux.core.runtime import Runtime as _CoreRuntime
 from routilux.debug.session import DebugSession
+from routilux.store.runtime_support import StoreRuntime
 
 __all__ = ["Runtime"]
 
 
-class Runtime(_CoreRuntime):
-    """Runs flows on a thread pool; see :class:`routilux.core.runtime.Runtime`.
+class Runtime(StoreRuntime):
+    """Runs flows on a thread pool (see :class:`routilux.core.runtime.Runtime`).
 
-    Adds :meth:`debug`, which attaches a :class:`~routilux.debug.DebugSession`.
+    On top of the engine: :meth:`debug` attaches a :class:`~routilux.debug.DebugSession`;
+    ``Runtime(store="jobs.db")`` checkpoints every activation into SQLite, and
+    :meth:`resume`, :meth:`fork` and :meth:`unfinished_jobs` use those checkpoints (see
+    :class:`routilux.store.StoreRuntime`).
     """
 
     def debug(self, flow_name: str, **options: Any) -> DebugSession:

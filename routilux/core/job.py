@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import os
 import random
 import threading
 import time
@@ -108,11 +109,15 @@ class JobContext:
             done.set()
 
 
+# Job ids: 128 random bits as hex, like uuid4().hex, unique across processes (resumed jobs
+# keep their ids, so a store sees ids from many runs). A private generator seeded from the
+# OS: os.urandom per id costs tens of microseconds on some virtual machines, and the
+# global `random` would repeat ids for users who call random.seed().
+_job_ids = random.Random(os.urandom(32))
+
+
 def _new_job_id() -> str:
-    # 128 random bits as hex, like uuid4().hex: unique across processes (resumed jobs keep
-    # their ids), from the seeded Mersenne Twister rather than os.urandom, which costs tens
-    # of microseconds per call on some virtual machines.
-    return f"{random.getrandbits(128):032x}"
+    return f"{_job_ids.getrandbits(128):032x}"
 
 
 def get_current_job() -> JobContext | None:

@@ -175,7 +175,8 @@ def _node_name(name: str) -> str:
     quote; doubling that last backslash keeps the DOT valid (the title then shows two).
     """
     trailing = len(name) - len(name.rstrip("\\"))
-    return graphviz.nohtml(name + "\\" if trailing % 2 else name)
+    quoted: str = graphviz.nohtml(name + "\\" if trailing % 2 else name)
+    return quoted
 
 
 def _connection_id(connection: Connection) -> str:
