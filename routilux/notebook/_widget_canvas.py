@@ -6,9 +6,10 @@ from collections.abc import Callable
 from typing import Any, Literal, TypedDict
 
 import anywidget
+import ipywidgets as widgets
 import traitlets
 
-__all__ = ["DiagramCanvas", "ToggleBreakpointMessage", "strip_xml_prolog"]
+__all__ = ["DiagramCanvas", "StaticDiagram", "ToggleBreakpointMessage", "strip_xml_prolog"]
 
 
 class ToggleBreakpointMessage(TypedDict):
@@ -85,3 +86,23 @@ class DiagramCanvas(anywidget.AnyWidget):
                 "routine_id": str(content["routine_id"]),
             }
             self._on_toggle(message["routine_id"])
+
+
+class StaticDiagram(widgets.HTML):  # type: ignore[misc]  # ipywidgets has no type hints
+    """The same picture without clicks, from ipywidgets alone.
+
+    For front ends that cannot load anywidget's module (VS Code or Colab offline, where
+    third-party widget code comes from a CDN); breakpoints are then set from the list.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.add_class("routilux-diagram")
+
+    @property
+    def svg(self) -> str:
+        return str(self.value)
+
+    @svg.setter
+    def svg(self, svg: str) -> None:
+        self.value = svg

@@ -12,7 +12,7 @@ from routilux.debug.session import DebugSession
 from routilux.debug.snapshot import Snapshot
 from routilux.notebook._widget_activity import Activity, ActivityTracker
 from routilux.notebook._widget_breakpoints import BreakpointPanel
-from routilux.notebook._widget_canvas import DiagramCanvas, strip_xml_prolog
+from routilux.notebook._widget_canvas import DiagramCanvas, StaticDiagram, strip_xml_prolog
 from routilux.notebook._widget_commands import CommandRunner
 from routilux.notebook._widget_controls import RunControls
 from routilux.notebook._widget_inspectors import Inspectors
@@ -38,6 +38,8 @@ class FlowDebugger(widgets.VBox):  # type: ignore[misc]
         capture_output: Route ``print()`` inside logic to per-job buffers (process-wide,
             see :func:`routilux.install_routed_stdout`) so the "Job output" view shows it.
         history_rows: How many recent activations the history table lists.
+        clickable_diagram: Draw the diagram with anywidget so a click on a routine toggles
+            its breakpoint; False uses a plain ipywidgets HTML view (see :class:`StaticDiagram`).
 
     Example::
 
@@ -53,6 +55,7 @@ class FlowDebugger(widgets.VBox):  # type: ignore[misc]
         refresh_interval: float = 0.1,
         capture_output: bool = True,
         history_rows: int = 20,
+        clickable_diagram: bool = True,
     ) -> None:
         self.session = session
         self.flow = session.worker.flow
@@ -64,7 +67,11 @@ class FlowDebugger(widgets.VBox):  # type: ignore[misc]
         self.breakpoint_panel = BreakpointPanel(
             session, self.flow, on_change=self.throttle.request, report=self.report
         )
-        self.canvas = DiagramCanvas(on_toggle=self.breakpoint_panel.toggle)
+        self.canvas: DiagramCanvas | StaticDiagram = (
+            DiagramCanvas(on_toggle=self.breakpoint_panel.toggle)
+            if clickable_diagram
+            else StaticDiagram()
+        )
         self.controls = RunControls(self.flow, actions=self)
         self.inspectors = Inspectors(
             session, self.flow, report=self.report, on_edit=self.throttle.request

@@ -336,3 +336,16 @@ def test_diagrams_load_without_ipywidgets_until_the_debugger_is_used() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "True"]
+
+
+def test_the_plain_html_diagram_follows_steps_too(session: DebugSession) -> None:
+    debugger = FlowDebugger(session, capture_output=False, clickable_diagram=False)
+    try:
+        session.pause()
+        session.post("r0", "input", {"n": 0})
+        debugger.controls.step_button.click()
+        debugger.wait_idle()
+        assert highlighted(debugger) == ["r0"]
+        assert "routilux-diagram" in debugger.canvas._dom_classes
+    finally:
+        debugger.close()
