@@ -9,7 +9,7 @@ import anywidget
 import ipywidgets as widgets
 import traitlets
 
-__all__ = ["DiagramCanvas", "StaticDiagram", "ToggleBreakpointMessage", "strip_xml_prolog"]
+__all__ = ["DiagramCanvas", "StaticDiagram", "ToggleBreakpointMessage"]
 
 
 class ToggleBreakpointMessage(TypedDict):
@@ -50,16 +50,6 @@ _CSS = """
 .routilux-diagram svg { max-width: 100%; height: auto; }
 .routilux-diagram g.routine { cursor: pointer; }
 """
-
-
-def strip_xml_prolog(svg: str) -> str:
-    """The ``<svg>`` element alone: an XML prolog or DOCTYPE means nothing inside HTML.
-
-    >>> strip_xml_prolog('<?xml version="1.0"?>\\n<!DOCTYPE svg>\\n<svg></svg>')
-    '<svg></svg>'
-    """
-    start = svg.find("<svg")
-    return svg[start:] if start >= 0 else svg
 
 
 class DiagramCanvas(anywidget.AnyWidget):

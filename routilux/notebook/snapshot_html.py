@@ -22,6 +22,7 @@ __all__ = [
     "jobs_html",
     "queues_html",
     "snapshot_html",
+    "strip_xml_prolog",
     "table_html",
     "trace_html",
     "value_html",
@@ -34,6 +35,16 @@ _short.maxstring = 80
 _short.maxother = 80
 _short.maxlist = _short.maxdict = 8
 _short.maxlevel = 4
+
+
+def strip_xml_prolog(svg: str) -> str:
+    """The ``<svg>`` element alone: an XML prolog or DOCTYPE means nothing inside HTML.
+
+    >>> strip_xml_prolog('<?xml version="1.0"?>\\n<!DOCTYPE svg>\\n<svg></svg>')
+    '<svg></svg>'
+    """
+    start = svg.find("<svg")
+    return svg[start:] if start >= 0 else svg
 
 
 def value_html(value: Any) -> str:
@@ -122,7 +133,7 @@ def _section(title: str, body: str, open_: bool = True) -> str:
 def _diagram(snapshot: Snapshot, flow: Flow) -> str:
     overlay = build_overlay(flow, snapshot, activity_from_records(snapshot.trace), ())
     try:
-        return render(flow, "svg", overlay)
+        return strip_xml_prolog(render(flow, "svg", overlay))
     except EngineUnavailable as error:
         return f"<pre>{html.escape(str(error))}</pre>"
 

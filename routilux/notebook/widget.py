@@ -12,14 +12,14 @@ from routilux.debug.session import DebugSession
 from routilux.debug.snapshot import Snapshot
 from routilux.notebook._widget_activity import Activity, ActivityTracker
 from routilux.notebook._widget_breakpoints import BreakpointPanel
-from routilux.notebook._widget_canvas import DiagramCanvas, StaticDiagram, strip_xml_prolog
+from routilux.notebook._widget_canvas import DiagramCanvas, StaticDiagram
 from routilux.notebook._widget_commands import CommandRunner
 from routilux.notebook._widget_controls import RunControls
 from routilux.notebook._widget_inspectors import Inspectors
 from routilux.notebook._widget_overlay import build_overlay
 from routilux.notebook._widget_throttle import Throttle
 from routilux.notebook.render import EngineUnavailable, render
-from routilux.notebook.snapshot_html import SnapshotView, snapshot_html
+from routilux.notebook.snapshot_html import SnapshotView, snapshot_html, strip_xml_prolog
 
 __all__ = ["FlowDebugger"]
 
