@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DOCS_STAMP := $(VENV)/.installed-docs
 
-.PHONY: install test lint typecheck unit notebooks browser lab demo bench docs clean
+.PHONY: install test lint typecheck unit notebooks browser screenshot lab demo bench docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,14 @@ typecheck: $(STAMP)
 ## Unit, integration and browser tests (pytest), then the tutorials under nbval.
 unit: $(STAMP)
 	$(BIN)/pytest -q
+
+## The real-browser test alone (JupyterLab 4 and Notebook 7 in Debian's Chromium).
+browser: $(STAMP)
+	$(BIN)/pytest -q -m browser tests/notebook/test_browser.py
+
+## Refresh the README's screenshot from the browser test.
+screenshot: $(STAMP)
+	ROUTILUX_SCREENSHOT=1 $(BIN)/pytest -q -m browser tests/notebook/test_browser.py -k lab
 
 notebooks: $(STAMP)
 	$(BIN)/pytest -q -p no:randomly --nbval-lax --nbval-sanitize-with notebooks/sanitize.cfg notebooks/

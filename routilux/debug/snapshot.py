@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from html import escape
 from typing import Any
 
 from routilux.core.activation import ActivationRecord
@@ -44,6 +45,29 @@ class Snapshot:
             for slot, items in slots.items()
             if items
         }
+
+    def _repr_html_(self) -> str:
+        """State tables for notebooks; ``routilux.notebook.SnapshotView`` adds the diagram."""
+        rows = "".join(
+            f"<tr><td>{escape(rid)}.{escape(slot)}</td><td>{len(items)}</td>"
+            f"<td><code>{escape(repr(items[:3]))}{' ...' * (len(items) > 3)}</code></td></tr>"
+            for rid, slots in self.queues.items()
+            for slot, items in slots.items()
+            if items
+        )
+        about = (
+            f"paused before <b>{escape(self.routine_id)}</b> with inputs "
+            f"<code>{escape(repr(self.inputs))}</code>"
+            if self.routine_id
+            else ("paused" if self.paused else "running")
+        )
+        return (
+            f"<div class='routilux-snapshot'><p>Flow <b>{escape(self.flow_name)}</b>: {about}; "
+            f"{len(self.jobs)} unfinished job(s).</p>"
+            "<table><tr><th>slot</th><th>queued</th><th>first items</th></tr>"
+            f"{rows or '<tr><td colspan=3>no queued data</td></tr>'}</table>"
+            f"<p>WorkerState: <code>{escape(repr(self.worker_state))}</code></p></div>"
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data, without job objects (for tables, JSON and tests)."""

@@ -327,3 +327,15 @@ def test_join_waiting_in_a_paused_worker_is_visible_in_queues(runtime: Runtime) 
     record = session.step()
     assert record is not None
     assert record.inputs == {"a": [{"v": 1}], "b": [{"v": 2}]}
+
+
+def test_a_snapshot_shows_as_html_tables_without_the_notebook_layer(runtime: Runtime) -> None:
+    flow = chain("html", 2)
+    session = runtime.debug(flow)
+    session.add_breakpoint("r1")
+    runtime.post(flow, "r0", "input", {"n": 0})
+    html = session.wait_until_paused(5)._repr_html_()
+    assert "paused before <b>r1</b>" in html
+    assert "{&#x27;n&#x27;: 1}" in html  # the parked inputs, escaped
+    session.resume()
+    assert runtime.wait_until_all_jobs_finished(5)
