@@ -36,22 +36,22 @@ class History:
         self._lock = threading.Lock()
 
     def append(self, record: ActivationRecord) -> None:
-        with self._lock:
-            self._records.append(record)
+        # deque.append is atomic, and this runs once per activation: no lock.
+        self._records.append(record)
 
     def records(self) -> list[ActivationRecord]:
         """The kept records, oldest first (expired ones are dropped now)."""
         with self._lock:
             self._expire()
-            return list(self._records)
+            # deque.copy() runs without releasing the GIL, so appends cannot interleave.
+            return list(self._records.copy())
 
     def recent(self, n: int) -> list[ActivationRecord]:
         records = self.records()
         return records[-n:] if n else []
 
     def clear(self) -> None:
-        with self._lock:
-            self._records.clear()
+        self._records.clear()
 
     def __len__(self) -> int:
         return len(self.records())
