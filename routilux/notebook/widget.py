@@ -18,6 +18,7 @@ from routilux.notebook._widget_controls import RunControls
 from routilux.notebook._widget_inspectors import Inspectors
 from routilux.notebook._widget_overlay import build_overlay
 from routilux.notebook._widget_throttle import Throttle
+from routilux.notebook._widget_timeline import timeline_for
 from routilux.notebook.render import EngineUnavailable, render
 from routilux.notebook.snapshot_html import SnapshotView, snapshot_html, strip_xml_prolog
 
@@ -78,6 +79,8 @@ class FlowDebugger(widgets.VBox):  # type: ignore[misc]
         )
         self.status = widgets.HTML()
         self.status.add_class("routilux-status")
+        # Only a runtime with a store has checkpoints to travel through.
+        self.timeline = timeline_for(session.runtime, self.flow, report=self.report)
         super().__init__(
             [
                 self.status,
@@ -85,6 +88,7 @@ class FlowDebugger(widgets.VBox):  # type: ignore[misc]
                 self.canvas,
                 self.breakpoint_panel.view,
                 self.inspectors.view,
+                *([self.timeline.section] if self.timeline is not None else []),
             ]
         )
         self.add_class("routilux-debugger")
