@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from routilux.core.flow import Flow
 from routilux.debug.session import DebugSession
 from routilux.store.runtime_support import StoreRuntime
 
@@ -22,8 +23,9 @@ class Runtime(StoreRuntime):
     :class:`routilux.store.StoreRuntime`).
     """
 
-    def debug(self, flow_name: str, **options: Any) -> DebugSession:
-        """A debug session on the worker running ``flow_name`` (started if none runs).
+    def debug(self, flow_name: str | Flow, **options: Any) -> DebugSession:
+        """A debug session on the worker running ``flow_name`` (a name or a Flow; its worker
+        is started if none runs).
 
         Options are those of :class:`~routilux.debug.DebugSession`.
         """

@@ -10,6 +10,7 @@ from typing import Any
 
 from routilux.core.activation import ActivationRecord
 from routilux.core.errors import ConfigurationError, StateError
+from routilux.core.flow import Flow
 from routilux.core.hooks import HOLD, Observer
 from routilux.core.job import JobContext
 from routilux.core.queue import QueuedItem
@@ -31,7 +32,7 @@ class DebugSession(Observer):
 
     Args:
         runtime: The runtime the flow runs on.
-        flow_name: A registered flow name (or the flow's id, if the flow object was used).
+        flow_name: A registered flow name, or the Flow itself.
         worker_id: Debug this worker rather than the flow's newest one.
         max_history_size: Activation records kept in :attr:`history`.
         history_ttl_seconds: Drop records older than this (None keeps them by count only).
@@ -49,7 +50,7 @@ class DebugSession(Observer):
     def __init__(
         self,
         runtime: Runtime,
-        flow_name: str,
+        flow_name: str | Flow,
         *,
         worker_id: str | None = None,
         max_history_size: int = 1000,
