@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
+import json
 from pathlib import Path
 
 import routilux
@@ -10,6 +10,7 @@ import routilux
 DOCS = Path(__file__).resolve().parent
 NOTEBOOKS = DOCS.parent / "notebooks"
 TUTORIALS = DOCS / "tutorials"
+CHECK_MARKER = "# NBVAL_CHECK_OUTPUT"
 
 project = "routilux"
 author = "routilux developers"
@@ -38,6 +39,17 @@ nb_merge_streams = True
 nb_mime_priority_overrides = [("html", "application/vnd.jupyter.widget-view+json", None)]
 
 
+def _for_readers(notebook_text: str) -> str:
+    """The notebook without the ``# NBVAL_CHECK_OUTPUT`` markers, which only the tests need."""
+    notebook = json.loads(notebook_text)
+    for cell in notebook["cells"]:
+        source = cell["source"]
+        lines = source.splitlines(keepends=True) if isinstance(source, str) else list(source)
+        if cell["cell_type"] == "code" and lines and lines[0].strip() == CHECK_MARKER:
+            cell["source"] = lines[1:]
+    return json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"
+
+
 def _copy_tutorials() -> None:
     """Copy the tutorial notebooks into the source tree, where a toctree can reach them.
 
@@ -50,9 +62,10 @@ def _copy_tutorials() -> None:
         if stale.name not in wanted:
             stale.unlink()
     for name in sorted(wanted):
-        source, target = NOTEBOOKS / name, TUTORIALS / name
-        if not target.exists() or target.read_bytes() != source.read_bytes():
-            shutil.copyfile(source, target)
+        text = _for_readers((NOTEBOOKS / name).read_text(encoding="utf-8"))
+        target = TUTORIALS / name
+        if not target.exists() or target.read_text(encoding="utf-8") != text:
+            target.write_text(text, encoding="utf-8")
 
 
 _copy_tutorials()
