@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from urllib.parse import quote as percent_encode
 
 import graphviz
@@ -134,14 +135,20 @@ def _add_connections(graph: graphviz.Digraph, flow: Flow, overlay: DiagramState)
         )
 
 
+_INVISIBLE = {"style": "invis"}
+
+
 def _add_legend(graph: graphviz.Digraph, taken: set[str]) -> None:
     with graph.subgraph(name="cluster_legend") as legend:
         legend.attr(id="legend", label="state", fontname="Helvetica", fontsize="10", style="dashed")
-        # Left-to-right graphs stack a rank's nodes bottom-up; declaring the states in
-        # reverse lists them top-down in lifecycle order.
-        for state in reversed(ROUTINE_STATES):
+        # Invisible edges chain the states in lifecycle order: a left-to-right graph then
+        # lays them out as one short row instead of a tall column beside the flow.
+        names = [graphviz.nohtml(_free_name(f"legend:{state}", taken)) for state in ROUTINE_STATES]
+        for earlier, later in itertools.pairwise(names):
+            _append_edge(legend, tail=quote(earlier), head=quote(later), attributes=_INVISIBLE)
+        for name, state in zip(names, ROUTINE_STATES, strict=True):
             legend.node(
-                graphviz.nohtml(_free_name(f"legend:{state}", taken)),
+                name,
                 label=state,
                 _attributes={
                     "id": element_id("legend", state),
