@@ -196,13 +196,14 @@ def test_a_legend_lists_every_state_when_states_are_shown() -> None:
     coloured = render(diamond(), overlay={"routine_states": {"up": "running"}})
     assert groups(plain, "legend") == {}
     legend = groups(coloured, "legend")
+    # One row, in lifecycle order.
     assert [texts(g)[0] for g in legend.values()] == [
-        "done",
-        "failed",
-        "paused",
-        "running",
-        "queued",
         "idle",
+        "queued",
+        "running",
+        "paused",
+        "failed",
+        "done",
     ]
     assert outline(legend["legend:running"]).get("fill") == STATE_COLOURS["running"]
 
