@@ -72,7 +72,7 @@ _copy_tutorials()
 
 # -- API reference ------------------------------------------------------------------------
 
-autodoc_default_options = {"members": True, "show-inheritance": True}
+autodoc_default_options = {"members": True, "undoc-members": True, "show-inheritance": True}
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 autodoc_typehints_format = "short"
@@ -80,6 +80,8 @@ autodoc_preserve_defaults = True
 napoleon_google_docstring = True
 napoleon_numpy_docstring = False
 napoleon_use_rtype = False
+# Attributes sections become fields of their class, so undocumented members never clash.
+napoleon_use_ivar = True
 
 # -- HTML ---------------------------------------------------------------------------------
 
