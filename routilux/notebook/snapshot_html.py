@@ -107,8 +107,8 @@ def jobs_html(jobs: Sequence[JobContext]) -> str:
     return table_html(("job", "status", "metadata"), rows, empty="no unfinished job")
 
 
-def trace_html(records: Sequence[ActivationRecord]) -> str:
-    """Recent activations, newest first."""
+def trace_html(records: Sequence[ActivationRecord], *, timings: bool = True) -> str:
+    """Recent activations, newest first; ``timings=False`` leaves out how long each took."""
     rows = [
         (
             str(r.seq),
@@ -116,12 +116,12 @@ def trace_html(records: Sequence[ActivationRecord]) -> str:
             html.escape((r.job_id or "")[:8]),
             value_html(r.inputs),
             value_html(r.emitted),
-            "" if r.duration is None else f"{r.duration * 1000:.1f} ms",
+            *(["" if r.duration is None else f"{r.duration * 1000:.1f} ms"] if timings else []),
             "" if r.error is None else value_html(r.error),
         )
         for r in reversed(records)
     ]
-    headers = ("#", "routine", "job", "inputs", "emitted", "took", "error")
+    headers = ("#", "routine", "job", "inputs", "emitted", *(["took"] if timings else []), "error")
     return table_html(headers, rows, empty="nothing ran yet")
 
 
@@ -159,7 +159,9 @@ def snapshot_html(snapshot: Snapshot, flow: Flow | None = None) -> str:
         _section("Slot queues", queues_html(snapshot)),
         _section("WorkerState", worker_state_html(snapshot)),
         _section("Jobs", jobs_html(snapshot.jobs)),
-        _section("Recent activations", trace_html(snapshot.trace), open_=False),
+        # The static view ends up stored in notebooks and docs: no timings, so it is the
+        # same on every run.
+        _section("Recent activations", trace_html(snapshot.trace, timings=False), open_=False),
     ]
     return f'<div class="routilux-snapshot">{"".join(parts)}</div>'
 
