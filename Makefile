@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DOCS_STAMP := $(VENV)/.installed-docs
 
-.PHONY: install test lint typecheck unit notebooks browser screenshot lab demo bench docs clean
+.PHONY: install test lint typecheck unit notebooks notebooks-refresh browser screenshot lab demo bench docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ screenshot: $(STAMP)
 
 notebooks: $(STAMP)
 	$(BIN)/pytest -q -p no:randomly --nbval-lax --nbval-sanitize-with notebooks/sanitize.cfg notebooks/
+
+## Re-execute the tutorials in place (after changing them or the library).
+notebooks-refresh: $(STAMP)
+	$(BIN)/python notebooks/refresh.py
 
 ## The README's test command: lint, types, the whole suite, the tutorials.
 test: lint typecheck unit notebooks
