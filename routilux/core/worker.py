@@ -273,6 +273,12 @@ class Worker:
             self._candidates.append((node, job))
             activation.produced.append((node.routine_id, queue.name, item))
             job.inflight += 1
+            # The usual answer, found without a call: a running drainer (this one) will
+            # take the only waiting candidate itself.
+            if self._drainers and len(self._candidates) + len(self._held) <= (
+                self._drainers - self._running + 1
+            ):
+                return
             spawn = self._wants_drainer_locked(activation)
         if spawn:
             self._spawn()
