@@ -39,6 +39,9 @@ class Observer:
     def slot_received(self, worker: Worker, routine_id: str, slot: str, item: QueuedItem) -> None:
         """Data was queued in a slot (by post or by a connection)."""
 
+    def slot_dropped(self, worker: Worker, routine_id: str, slot: str, item: QueuedItem) -> None:
+        """Queued data was removed without running (``Worker.drop``, from the debugger)."""
+
     def activation_starting(self, worker: Worker, record: ActivationRecord) -> Any:
         """An activation is about to run; return :data:`HOLD` to park it and pause."""
 
@@ -58,6 +61,7 @@ HOOK_NAMES = (
     "job_started",
     "job_finished",
     "slot_received",
+    "slot_dropped",
     "activation_starting",
     "activation_finished",
     "event_emitted",

@@ -161,6 +161,7 @@ class Worker:
         self._on_job_started = overridden_hooks(observers, "job_started")
         self._on_job_finished = overridden_hooks(observers, "job_finished")
         self._on_slot_received = overridden_hooks(observers, "slot_received")
+        self._on_slot_dropped = overridden_hooks(observers, "slot_dropped")
         self._on_starting = overridden_hooks(observers, "activation_starting")
         self._on_finished = overridden_hooks(observers, "activation_finished")
         self._on_emitted = overridden_hooks(observers, "event_emitted")
@@ -766,11 +767,14 @@ class Worker:
         queue = self.queue(routine_id, slot)
         with self._lock:
             try:
-                return queue.remove_at(index).data
+                item = queue.remove_at(index)
             except IndexError:
                 raise ConfigurationError(
                     f"slot {routine_id}.{slot} has {len(queue)} queued items; no index {index}"
                 ) from None
+            for hook in self._on_slot_dropped:
+                _call_quietly(hook, self, routine_id, slot, item)
+        return item.data
 
 
 def _call_quietly(hook: Callable[..., Any], *args: Any) -> None:

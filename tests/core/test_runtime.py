@@ -12,6 +12,7 @@ from routilux import (
     Flow,
     FlowRegistry,
     JobStatus,
+    Observer,
     Routine,
     Runtime,
     SlotQueueFullError,
@@ -188,6 +189,29 @@ def test_cancel_drops_a_jobs_queued_data(runtime: Runtime) -> None:
     assert session.snapshot().queues["r0"]["input"] == []
     session.resume()
     assert runtime.wait_until_all_jobs_finished(5)
+
+
+def test_dropped_data_is_reported_to_observers_and_its_job_ends(runtime: Runtime) -> None:
+    class Drops(Observer):
+        def __init__(self) -> None:
+            self.seen: list[tuple[str, str, Any]] = []
+
+        def slot_dropped(self, worker: Any, routine_id: str, slot: str, item: Any) -> None:
+            self.seen.append((routine_id, slot, item.data))
+
+    observer = Drops()
+    runtime.add_observer(observer)
+    flow = chain("c", 2)
+    session = runtime.debug(flow)
+    session.pause()
+    _, kept = runtime.post(flow, "r0", "input", {"n": 0})
+    _, dropped = runtime.post(flow, "r0", "input", {"n": 7})
+    assert session.drop("r0", "input", 1) == {"n": 7}
+    assert observer.seen == [("r0", "input", {"n": 7})]
+    session.resume()
+    assert runtime.wait_until_all_jobs_finished(5)
+    assert kept.status is JobStatus.COMPLETED
+    assert dropped.status is JobStatus.COMPLETED  # nothing left to run for it
 
 
 def test_thread_pool_size_must_be_positive() -> None:
