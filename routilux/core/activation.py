@@ -53,7 +53,7 @@ class ActivationRecord:
         job: JobContext | None,
         inputs: dict[str, list[Any]],
         consumed: list[QueuedItem],
-        policy_message: Any,
+        policy_message: Any = None,
     ) -> None:
         self.seq = seq
         self.node = node

@@ -52,6 +52,8 @@ _WALL_OFFSET = time.time() - time.perf_counter()
 # another thread joins them.
 SPAWN_CHECK_DELAY = 0.001
 IMMEDIATE_ONE_SLOT = "immediate_one_slot"
+_PENDING = JobStatus.PENDING
+_RUNNING = JobStatus.RUNNING
 ALL_SLOTS_READY = "all_slots_ready"
 
 
@@ -67,6 +69,7 @@ class Node:
         "queues",
         "routes",
         "routine",
+        "single_routes",
         "routine_id",
         "slot_names",
         "worker",
@@ -97,6 +100,8 @@ class Node:
             self.fast_policy = None
         # event name -> [(target node, target queue)], filled in once all nodes exist.
         self.routes: dict[str, list[tuple[Node, SlotQueue]]] = {}
+        # The events wired to exactly one slot (most of them), for the fast path of route().
+        self.single_routes: dict[str, tuple[Node, SlotQueue]] = {}
 
 
 class Worker:
@@ -117,6 +122,8 @@ class Worker:
             self.nodes[c.source_id].routes.setdefault(c.event, []).append(
                 (target, target.queues[c.slot])
             )
+        for node in self.nodes.values():
+            node.single_routes = {e: ts[0] for e, ts in node.routes.items() if len(ts) == 1}
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._candidates: deque[tuple[Node, JobContext]] = deque()
@@ -166,6 +173,7 @@ class Worker:
         self._on_finished = overridden_hooks(observers, "activation_finished")
         self._on_emitted = overridden_hooks(observers, "event_emitted")
         self._on_error = overridden_hooks(observers, "error")
+        self._routes_observed = bool(self._on_slot_received or self._on_emitted)
 
     # -- putting data in -----------------------------------------------------------------
 
@@ -209,6 +217,32 @@ class Worker:
         self, activation: ActivationRecord | None, node: Node, event: str, data: dict[str, Any]
     ) -> None:
         """Deliver ``data`` emitted by ``node``'s ``event`` to every connected slot."""
+        single = node.single_routes.get(event)
+        if single is not None and activation is not None and not self._routes_observed:
+            # The hot path: one target, from inside logic, nobody watching slots or events.
+            target, queue = single
+            job = activation.job
+            item = QueuedItem(data, job)
+            activation.emitted.append((event, data))
+            with self._lock:
+                if job._stopped:
+                    return  # the job failed or was cancelled: its data goes nowhere
+                if queue.max_length is not None and len(queue._items) >= queue.max_length:
+                    raise self._full(queue, node, event)
+                queue._items.append(item)
+                self._candidates.append((target, job))
+                activation.produced.append((target.routine_id, queue.name, item))
+                job.inflight += 1
+                # The usual answer, found without a call: a running drainer (the emitting
+                # one) takes the candidate, or a spawn check is already watching.
+                if self._drainers and (
+                    self._spawn_check_armed or self._drainers >= self._max_drainers
+                ):
+                    return
+                spawn = self._wants_drainer_locked(activation)
+            if spawn:
+                self._spawn()
+            return
         targets = node.routes.get(event)
         if targets is None:
             node.routine.get_event(event)  # raises for an unknown event
@@ -216,13 +250,6 @@ class Worker:
         if activation is not None:
             activation.emitted.append((event, data))
             job = activation.job
-            if (
-                job is not None
-                and len(targets) == 1
-                and not (self._on_slot_received or self._on_emitted)
-            ):
-                self._route_one(activation, job, targets[0])
-                return
         else:
             job = None
         if not targets and not self._on_emitted:
@@ -231,13 +258,10 @@ class Worker:
             if job is None:
                 job = self._open_job_locked()
             if job._stopped:
-                return  # the job failed or was cancelled: its data goes nowhere
+                return
             for _, queue in targets:
                 if queue.max_length is not None and not queue.has_room():
-                    raise SlotQueueFullError(
-                        f"slot {queue.routine_id}.{queue.name} is full ({queue.max_length} "
-                        f"queued); {node.routine_id}.{event} was delivered to no slot"
-                    )
+                    raise self._full(queue, node, event)
             first = True
             for target, queue in targets:
                 # Each target gets its own dict, so one routine cannot change another's input.
@@ -256,33 +280,12 @@ class Worker:
         if spawn:
             self._spawn()
 
-    def _route_one(
-        self, activation: ActivationRecord, job: JobContext, target: tuple[Node, SlotQueue]
-    ) -> None:
-        """The common case of :meth:`route`: one target, nobody observing slots or events."""
-        node, queue = target
-        with self._lock:
-            if job._stopped:
-                return
-            if queue.max_length is not None and not queue.has_room():
-                raise SlotQueueFullError(
-                    f"slot {queue.routine_id}.{queue.name} is full ({queue.max_length} queued); "
-                    f"{activation.routine_id} could not deliver to it"
-                )
-            item = QueuedItem(activation.emitted[-1][1], job)
-            queue._items.append(item)
-            self._candidates.append((node, job))
-            activation.produced.append((node.routine_id, queue.name, item))
-            job.inflight += 1
-            # The usual answer, found without a call: a running drainer (this one) will
-            # take the only waiting candidate itself.
-            if self._drainers and len(self._candidates) + len(self._held) <= (
-                self._drainers - self._running + 1
-            ):
-                return
-            spawn = self._wants_drainer_locked(activation)
-        if spawn:
-            self._spawn()
+    @staticmethod
+    def _full(queue: SlotQueue, node: Node, event: str) -> SlotQueueFullError:
+        return SlotQueueFullError(
+            f"slot {queue.routine_id}.{queue.name} is full ({queue.max_length} queued); "
+            f"{node.routine_id}.{event} was delivered to no slot"
+        )
 
     def _enqueue_locked(
         self, node: Node, queue: SlotQueue, item: QueuedItem, job: JobContext
@@ -359,20 +362,27 @@ class Worker:
                 self._drainers -= 1
 
     def _drain(self) -> None:
-        """A drainer: run activations until there is nothing to do (or the worker pauses)."""
+        """A drainer: run activations until there is nothing to do (or the worker pauses).
+
+        The drainer counts as running from its first activation until it exits: booking one
+        activation and taking the next happen under one lock acquisition, so the count
+        would only go down and up again.
+        """
         lock = self._lock
         finished: ActivationRecord | None = None
         while True:
             with lock:
-                if finished is not None:
-                    self._account_locked(finished)
+                if finished is None:
+                    self._running += 1
+                else:
+                    self._book_locked(finished)
                 activation = self._next_locked(allow_hold=True)
                 if activation is None:
+                    self._running -= 1
                     self._drainers -= 1
                     if self._quiet_waiters and self._running == 0:
                         self._changed.notify_all()
                     return
-                self._running += 1
             self._execute(activation)
             finished = activation
 
@@ -385,7 +395,27 @@ class Worker:
         candidates = self._candidates
         while candidates:
             node, job = candidates.popleft()
-            activation, hold = (None, False) if job._stopped else self._decide_locked(node, job)
+            hold = False
+            if job._stopped:
+                activation = None
+            elif node.fast_policy is IMMEDIATE_ONE_SLOT:
+                # The hottest decision, made inline: one data point from the only slot.
+                items = node.queue_list[0]._items
+                if items:
+                    item = items.popleft()
+                    owner = item.job
+                    if owner is None or owner._stopped:
+                        owner = job
+                    activation = ActivationRecord(
+                        next(self._seq), node, owner, {node.slot_names[0]: [item.data]}, [item]
+                    )
+                    owner.inflight += 1
+                    if owner.status is _PENDING:
+                        owner.status = _RUNNING
+                else:
+                    activation = None
+            else:
+                activation, hold = self._decide_locked(node, job)
             job.inflight -= 1
             if activation is None:
                 if job.inflight == 0:
@@ -393,9 +423,10 @@ class Worker:
                 continue
             if job is not activation.job and job.inflight == 0:
                 self._finish_job_locked(job)
-            for hook in self._on_starting:
-                if hook(self, activation) == HOLD:
-                    hold = True
+            if self._on_starting:
+                for hook in self._on_starting:
+                    if hook(self, activation) == HOLD:
+                        hold = True
             if hold and allow_hold:
                 # Parked with its inputs; the next step() or resume() runs it first.
                 activation.released = True
@@ -407,28 +438,22 @@ class Worker:
 
     def _decide_locked(self, node: Node, job: JobContext) -> tuple[ActivationRecord | None, bool]:
         """Ask ``node``'s policy; build the activation if it says run (and whether to hold it)."""
-        fast = node.fast_policy
-        if fast is not None:
-            # Built-in policies decided inline: the hottest path, same decisions.
-            if fast is IMMEDIATE_ONE_SLOT:
-                items = node.queue_list[0]._items
-                if not items:
+        if node.fast_policy is ALL_SLOTS_READY:
+            # Decided inline, as the policy would: one data point from every slot.
+            for queue in node.queue_list:
+                if not queue._items:
                     return None, False
-                consumed = [items.popleft()]
-            else:
-                for queue in node.queue_list:
-                    if not queue._items:
-                        return None, False
-                consumed = [queue._items.popleft() for queue in node.queue_list]
+            consumed = [queue._items.popleft() for queue in node.queue_list]
             inputs = {
                 name: [item.data] for name, item in zip(node.slot_names, consumed, strict=True)
             }
-            first = consumed[0].job
-            owner = first if first is not None and not first._stopped else job
-            activation = ActivationRecord(next(self._seq), node, owner, inputs, consumed, None)
+            owner = consumed[0].job
+            if owner is None or owner._stopped:
+                owner = job
+            activation = ActivationRecord(next(self._seq), node, owner, inputs, consumed)
             owner.inflight += 1
-            if owner.status is JobStatus.PENDING:
-                owner.status = JobStatus.RUNNING
+            if owner.status is _PENDING:
+                owner.status = _RUNNING
             return activation, False
         queues = node.queues
         try:
@@ -454,10 +479,8 @@ class Worker:
         else:
             consumed = [item for queue in node.queue_list for item in queue.take_consumed()]
         data_slice = decision.data_slice or {}
-        if len(data_slice) == len(node.slot_names):
-            inputs = data_slice  # every slot has its list already (the common case)
-        else:
-            inputs = {name: data_slice.get(name) or [] for name in node.slot_names}
+        # In slot order, every slot present: logic gets the lists positionally from it.
+        inputs = {name: data_slice.get(name) or [] for name in node.slot_names}
         owner = consumed[0].job if consumed and consumed[0].job is not None else job
         if owner._stopped:
             owner = job
@@ -465,8 +488,8 @@ class Worker:
             next(self._seq), node, owner, inputs, consumed, decision.message
         )
         owner.inflight += 1
-        if owner.status is JobStatus.PENDING:
-            owner.status = JobStatus.RUNNING
+        if owner.status is _PENDING:
+            owner.status = _RUNNING
         return activation, decision.hold
 
     def _recheck(self, node: Node, job: JobContext) -> None:
@@ -483,43 +506,63 @@ class Worker:
 
     def _execute(self, activation: ActivationRecord) -> None:
         """Run the logic (retrying as the error handler says) and report to observers."""
-        node = activation.node
-        inputs = activation.inputs
-        args = [inputs[name] for name in node.slot_names]
-        handler = node.error_handler
         token = current_activation.set(activation)
+        activation.attempts = 1
+        start = time.perf_counter()
+        activation.started_at = _WALL_OFFSET + start
         try:
-            while True:
-                activation.attempts += 1
-                start = time.perf_counter()
-                activation.started_at = _WALL_OFFSET + start
-                try:
-                    node.logic(*args, activation.policy_message, self.state)
-                except Exception as exc:
-                    activation.duration = time.perf_counter() - start
-                    activation.error = exc
-                    for hook in self._on_error:
-                        _call_quietly(hook, self, activation, exc)
-                    if (
-                        handler.strategy is ErrorStrategy.RETRY
-                        and activation.attempts <= handler.max_retries
-                    ):
-                        delay = handler.delay_before(activation.attempts + 1)
-                        if delay:
-                            time.sleep(delay)
-                        continue
-                    break
-                activation.duration = time.perf_counter() - start
-                activation.error = None
-                break
+            activation.node.logic(
+                *activation.inputs.values(), activation.policy_message, self.state
+            )
+        except Exception as exc:
+            self._after_failure(activation, exc, start)
+        else:
+            activation.duration = time.perf_counter() - start
         finally:
             current_activation.reset(token)
-        for hook in self._on_finished:
-            _call_quietly(hook, self, activation)
+        if self._on_finished:
+            for hook in self._on_finished:
+                _call_quietly(hook, self, activation)
+
+    def _after_failure(self, activation: ActivationRecord, exc: Exception, start: float) -> None:
+        """Record a failed attempt and run the further attempts the error handler allows."""
+        handler = activation.node.error_handler
+        while True:
+            activation.duration = time.perf_counter() - start
+            activation.error = exc
+            for hook in self._on_error:
+                _call_quietly(hook, self, activation, exc)
+            if not (
+                handler.strategy is ErrorStrategy.RETRY
+                and activation.attempts <= handler.max_retries
+            ):
+                return
+            delay = handler.delay_before(activation.attempts + 1)
+            if delay:
+                time.sleep(delay)
+            activation.attempts += 1
+            start = time.perf_counter()
+            activation.started_at = _WALL_OFFSET + start
+            try:
+                activation.node.logic(
+                    *activation.inputs.values(), activation.policy_message, self.state
+                )
+            except Exception as again:
+                exc = again
+                continue
+            activation.duration = time.perf_counter() - start
+            activation.error = None
+            return
 
     def _account_locked(self, activation: ActivationRecord) -> None:
-        """Book a finished activation: error strategy, job completion, idle notification."""
+        """Book an activation run outside a drainer (by :meth:`step`)."""
         self._running -= 1
+        self._book_locked(activation)
+        if self._quiet_waiters and self._running == 0:
+            self._changed.notify_all()
+
+    def _book_locked(self, activation: ActivationRecord) -> None:
+        """Book a finished activation: error strategy, job completion."""
         self._progress += 1
         job = activation.job
         assert job is not None
@@ -528,8 +571,6 @@ class Worker:
         job.inflight -= 1
         if job.inflight == 0:
             self._finish_job_locked(job)
-        if self._quiet_waiters and self._running == 0:
-            self._changed.notify_all()
 
     def _apply_error_strategy_locked(self, activation: ActivationRecord, job: JobContext) -> None:
         strategy = activation.node.error_handler.strategy
