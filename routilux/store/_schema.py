@@ -4,18 +4,20 @@ from __future__ import annotations
 
 __all__ = [
     "CONSUME_ITEM",
+    "DROP_ITEM",
     "FINISH_JOB",
     "INSERT_ACTIVATION",
     "INSERT_BASELINE",
     "INSERT_ITEM",
     "INSERT_JOB",
+    "MIGRATIONS",
     "PRAGMAS",
     "SCHEMA",
     "SCHEMA_VERSION",
     "UPSERT_ATTEMPTS",
 ]
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 # WAL lets readers run beside the one writer; synchronous=NORMAL syncs the WAL only at
 # checkpoints. A killed *process* loses nothing committed (the WAL is in the OS page cache),
@@ -74,7 +76,8 @@ CREATE TABLE IF NOT EXISTS items (
     data TEXT NOT NULL,
     produced_by INTEGER,
     posted_after INTEGER NOT NULL,
-    consumed_by INTEGER
+    consumed_by INTEGER,
+    dropped_after INTEGER
 );
 CREATE INDEX IF NOT EXISTS items_by_job ON items (job_key);
 CREATE TABLE IF NOT EXISTS attempts (
@@ -92,6 +95,12 @@ CREATE TABLE IF NOT EXISTS baselines (
 ) WITHOUT ROWID;
 """
 
+# How to bring a file of an older schema version up to SCHEMA_VERSION, one step at a time.
+MIGRATIONS = {
+    # 2: data removed from a slot with the debugger (Worker.drop) is marked, not re-queued.
+    "1": ("2", "ALTER TABLE items ADD COLUMN dropped_after INTEGER"),
+}
+
 INSERT_JOB = (
     "INSERT INTO jobs (job_key, job_id, flow_name, status, metadata, created_at, "
     "parent_key, parent_step) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
@@ -103,6 +112,7 @@ INSERT_ITEM = (
     "posted_after) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 CONSUME_ITEM = "UPDATE items SET consumed_by = ? WHERE item_id = ?"
+DROP_ITEM = "UPDATE items SET dropped_after = ? WHERE item_id = ?"
 INSERT_ACTIVATION = (
     "INSERT INTO activations (act_id, job_key, step, worker_seq, routine_id, inputs, emitted, "
     "state, error, fatal, attempts, started_at, duration) "

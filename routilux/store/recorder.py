@@ -8,7 +8,9 @@ What it writes, and when:
   its emits queued downstream and adds its row (emitted events, routine state after it,
   error, attempts);
 - each started attempt of a routine under RETRY: its count, so retries survive a restart;
-- each finished job: its status.
+- each finished job: its status;
+- data dropped from a slot with the debugger: marked dropped, in its own transaction (after
+  the activation that emitted it, if that one is not committed yet).
 
 An activation is committed only after the activations that produced its inputs: a
 consumer that finishes first waits for its producers' commits. So the store never holds a
@@ -64,10 +66,15 @@ class StoreRecorder(Observer):
         # uids queued by emits whose activation is not committed yet; consumers wait on them.
         self._unsettled: set[int] = set()
         self._void: set[int] = set()  # uids of emits whose activation was not recorded
+        # Unsettled uids dropped from their slot: written once their activation commits.
+        self._drops: dict[int, QueuedItem] = {}
         self._local = threading.local()
         self._prior_attempts: dict[tuple[str, str, str], int] = {}
         self._forks: dict[str, tuple[int, int, list[tuple[str, str]]]] = {}
         self._known: dict[str, bool] = {}  # job ids resume is about to hand over
+        # Activations that resume a count of attempts begun before a restart: the worker
+        # counts only its own, so the earlier ones are added on the first error or at the end.
+        self._carried: dict[ActivationRecord, int] = {}
 
     def __repr__(self) -> str:
         return f"<StoreRecorder {self.store.path}>"
@@ -162,6 +169,27 @@ class StoreRecorder(Observer):
                 row, [(item_id, track.key, routine_id, slot, data, None, track.step)], baselines
             )
 
+    def slot_dropped(self, worker: Worker, routine_id: str, slot: str, item: QueuedItem) -> None:
+        # Called under the worker's lock: never wait here for the emitting activation (its
+        # logic may need that lock to emit again); leave the drop to its commit instead.
+        with self._cond:
+            if item.uid in self._unsettled:
+                self._drops[item.uid] = item
+                return
+        self._write_drop(item)
+
+    def _write_drop(self, item: QueuedItem) -> None:
+        job = item.job
+        if job is None or item.uid in self._void:
+            return  # never recorded, so never queued again
+        try:
+            with self._cond:
+                track = self._tracks.get(job.job_id) or self._late_track(job)
+                self.store.write_drop(self.store.item_id(item.uid), track.step)
+        except Exception:
+            # A drop that is not recorded only means the data runs after a resume.
+            _log.exception("could not record that %r was dropped", item)
+
     def activation_starting(self, worker: Worker, record: ActivationRecord) -> None:
         handler = worker.nodes[record.routine_id].error_handler
         if not self._prior_attempts and handler.strategy is not ErrorStrategy.RETRY:
@@ -169,17 +197,27 @@ class StoreRecorder(Observer):
         try:
             inputs = self._inputs_key(record)
             job_id = record.job_id or ""
+            begun = 0
             if self._prior_attempts:
                 with self._cond:
                     begun = self._prior_attempts.pop((job_id, record.routine_id, inputs), 0)
-                # The core adds one before each attempt: the next one continues the count.
-                record.attempts = max(record.attempts, begun)
+                    if begun:
+                        self._carried[record] = begun
             if handler.strategy is ErrorStrategy.RETRY:
-                self._write_attempts(record, inputs, record.attempts + 1)
+                self._write_attempts(record, inputs, begun + 1)
         except Exception:
             _log.exception("could not record the attempts of %r", record)
 
+    def _carry_attempts(self, record: ActivationRecord) -> None:
+        """Add the attempts begun before a restart to the count of this run's attempts."""
+        with self._cond:
+            begun = self._carried.pop(record, 0)
+        record.attempts += begun
+
     def error(self, worker: Worker, record: ActivationRecord, exc: BaseException) -> None:
+        if self._carried:
+            # Before the worker decides on a retry: the allowance counts the earlier attempts.
+            self._carry_attempts(record)
         handler = worker.nodes[record.routine_id].error_handler
         if handler.strategy is ErrorStrategy.RETRY and record.attempts <= handler.max_retries:
             # Written before the retry starts: a crash during it still counts it.
@@ -199,6 +237,8 @@ class StoreRecorder(Observer):
                 self.store.write_attempts(track.key, record.routine_id, inputs, begun)
 
     def activation_finished(self, worker: Worker, record: ActivationRecord) -> None:
+        if self._carried:
+            self._carry_attempts(record)
         mine: list[int] = getattr(self._local, "pending", None) or []
         self._local.pending = None
         try:
@@ -208,6 +248,9 @@ class StoreRecorder(Observer):
                 with self._cond:
                     self._unsettled.difference_update(mine)
                     self._cond.notify_all()
+                    dropped = [self._drops.pop(uid) for uid in mine if uid in self._drops]
+                for item in dropped:
+                    self._write_drop(item)
 
     def _record(self, worker: Worker, record: ActivationRecord, mine: list[int]) -> None:
         job = record.job

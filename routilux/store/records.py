@@ -84,6 +84,8 @@ class ItemRow:
         data: The data.
         produced_by: The step that emitted it, or None when it was posted.
         consumed_by: The step that consumed it, or None while it waits.
+        dropped_after: When the debugger removed it from its slot without running it, the
+            number of steps the job had then; None otherwise.
     """
 
     item_id: int
@@ -92,3 +94,4 @@ class ItemRow:
     data: Any
     produced_by: int | None
     consumed_by: int | None
+    dropped_after: int | None = None

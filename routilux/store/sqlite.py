@@ -72,11 +72,8 @@ class SqliteStore:
             row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
             if row is None:
                 conn.execute("INSERT INTO meta VALUES ('schema', ?)", (sql.SCHEMA_VERSION,))
-            elif row[0] != sql.SCHEMA_VERSION:
-                raise ConfigurationError(
-                    f"{self.path} has store schema {row[0]}; this routilux reads "
-                    f"{sql.SCHEMA_VERSION}"
-                )
+            else:
+                _migrate(conn, row[0], self.path)
             cursor = conn.execute(
                 "INSERT INTO sessions (opened_at, pid) VALUES (?, ?)", (time.time(), os.getpid())
             )
@@ -174,6 +171,11 @@ class SqliteStore:
                 conn.execute("ROLLBACK")
                 raise
 
+    def write_drop(self, item_id: int, step: int) -> None:
+        """Record that queued data was removed without running, after the job's ``step``."""
+        with self._lock:
+            self._conn.execute(sql.DROP_ITEM, (step, item_id))
+
     def write_attempts(self, job_key: int, routine_id: str, inputs: str, begun: int) -> None:
         """Record that ``begun`` attempts of an activation have started (retries survive)."""
         with self._lock:
@@ -253,14 +255,14 @@ class SqliteStore:
         """Every data point queued for the job, in the order it was queued."""
         key = self.key_of(job_id)
         rows = self._query(
-            "SELECT i.item_id, i.routine_id, i.slot, i.data, p.step, c.step FROM items i "
-            "LEFT JOIN activations p ON p.act_id = i.produced_by "
+            "SELECT i.item_id, i.routine_id, i.slot, i.data, p.step, c.step, i.dropped_after "
+            "FROM items i LEFT JOIN activations p ON p.act_id = i.produced_by "
             "LEFT JOIN activations c ON c.act_id = i.consumed_by "
             "WHERE i.job_key = ? ORDER BY i.item_id",
             (key,),
         )
         where = f"job {job_id!r} items"
-        return [ItemRow(r[0], r[1], r[2], decode(r[3], where), r[4], r[5]) for r in rows]
+        return [ItemRow(r[0], r[1], r[2], decode(r[3], where), r[4], r[5], r[6]) for r in rows]
 
     def raw_rows(self, job_id: str) -> dict[str, list[tuple[Any, ...]]]:
         """The job's rows exactly as stored (for audits and byte-for-byte comparisons)."""
@@ -288,7 +290,8 @@ class SqliteStore:
         """``(item_id, routine_id, slot, data_json)`` waiting after ``step`` (None: now).
 
         Data consumed by an activation whose error failed the job counts as waiting (so
-        resuming runs that activation again) and data it emitted does not.
+        resuming runs that activation again) and data it emitted does not. Data dropped with
+        the debugger waits only until the step it was dropped after.
         """
         if step is None:
             return self._query(
@@ -296,7 +299,7 @@ class SqliteStore:
                 "LEFT JOIN activations c ON c.act_id = i.consumed_by "
                 "LEFT JOIN activations p ON p.act_id = i.produced_by "
                 "WHERE i.job_key = ? AND (c.act_id IS NULL OR c.fatal) "
-                "AND NOT coalesce(p.fatal, 0) ORDER BY i.item_id",
+                "AND i.dropped_after IS NULL AND NOT coalesce(p.fatal, 0) ORDER BY i.item_id",
                 (job_key,),
             )
         return self._query(
@@ -304,9 +307,10 @@ class SqliteStore:
             "LEFT JOIN activations c ON c.act_id = i.consumed_by "
             "LEFT JOIN activations p ON p.act_id = i.produced_by "
             "WHERE i.job_key = ? AND (c.act_id IS NULL OR c.step > ?) "
+            "AND (i.dropped_after IS NULL OR i.dropped_after > ?) "
             "AND (CASE WHEN p.act_id IS NULL THEN i.posted_after <= ? ELSE p.step <= ? END) "
             "ORDER BY i.item_id",
-            (job_key, step, step, step),
+            (job_key, step, step, step, step),
         )
 
     def routine_states(self, job_key: int, step: int | None) -> dict[str, tuple[int, str]]:
@@ -340,6 +344,18 @@ class SqliteStore:
             "AND a.routine_id = t.routine_id AND a.inputs = t.inputs)",
             (job_key,),
         )
+
+
+def _migrate(conn: sqlite3.Connection, version: str, path: Path) -> None:
+    """Bring a store written by an older routilux up to the current schema, in place."""
+    while version != sql.SCHEMA_VERSION:
+        if version not in sql.MIGRATIONS:
+            raise ConfigurationError(
+                f"{path} has store schema {version}; this routilux reads {sql.SCHEMA_VERSION}"
+            )
+        version, statement = sql.MIGRATIONS[version]
+        conn.execute(statement)
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (version,))
 
 
 def _max_plus_one(conn: sqlite3.Connection, query: str) -> int:

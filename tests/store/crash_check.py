@@ -77,6 +77,24 @@ def reference(tmp: Path) -> tuple[set[str], tuple[list[Any], Any]]:
         return set(committed_keys(store, job.job_id)), outputs(store, job.job_id)
 
 
+def run_child_and_kill(args: list[str]) -> list[str]:
+    """Run ``crash_child.py args``, SIGKILL it once it printed its first line; return that
+    line's words."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), *sys.path])}
+    child = subprocess.Popen(
+        [sys.executable, str(CHILD), *args], stdout=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        assert child.stdout is not None
+        words = child.stdout.readline().split()
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.wait()
+        if child.stdout is not None:
+            child.stdout.close()
+    return words
+
+
 def crash_and_resume(
     tmp: Path, rng: random.Random, expected: tuple[set[str], tuple[list[Any], Any]]
 ) -> Audit:

@@ -3,19 +3,40 @@
 Usage: ``python crash_child.py fanout STORE LOG N PAUSE`` or
 ``python crash_child.py retry STORE LOG KILL_AT``. Prints ``posted <job_id>`` once the job
 is recorded, then ``done <status>`` if it is not killed first.
+
+``python crash_child.py paused STORE LOG N [DROP]`` posts ``{"n": 1}`` .. ``{"n": N}`` as N
+jobs to a paused worker, drops the DROP-th of them (0 is the first) with the debugger, prints
+``posted <job_id> ...`` and waits to be killed: the jobs stay unfinished in the store.
 """
 
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
+from routilux import Runtime
 from routilux.store import StoreRuntime
 from tests.store.store_flows import fanout_flow, retry_flow
 
 
+def paused(store: Path, log: Path, n: int, drop: int | None) -> None:
+    flow = fanout_flow("fanout", log)
+    with Runtime(thread_pool_size=1, store=store) as runtime:
+        session = runtime.debug(flow)
+        session.pause()
+        jobs = [runtime.post(flow, "src", "inp", {"n": i + 1})[1] for i in range(n)]
+        if drop is not None:
+            session.drop("src", "inp", drop)
+        print("posted", *(job.job_id for job in jobs), flush=True)
+        time.sleep(60)
+
+
 def main(argv: list[str]) -> None:
     kind, store, log = argv[0], Path(argv[1]), Path(argv[2])
+    if kind == "paused":
+        paused(store, log, int(argv[3]), int(argv[4]) if len(argv) > 4 else None)
+        return
     if kind == "fanout":
         flow = fanout_flow("fanout", log, pause=float(argv[4]))
         entry, data = "src", {"n": int(argv[3])}

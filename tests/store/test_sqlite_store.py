@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from routilux import Flow, Routine, SerializationError
+from routilux import ConfigurationError, Flow, Routine, SerializationError
 from routilux.store import SqliteStore, StoreRuntime
 from tests.store.store_flows import Step, ring_flow
 
@@ -93,3 +93,37 @@ def test_a_store_reopened_after_a_run_lists_no_unfinished_jobs(tmp_path: Path) -
     with SqliteStore(tmp_path / "jobs.db") as store:
         assert [j.job_id for j in store.jobs()] == [job.job_id]
         assert store.jobs(unfinished=True) == []
+
+
+def test_a_store_of_schema_1_is_migrated_in_place_and_keeps_its_jobs(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.db"
+    with StoreRuntime(thread_pool_size=1, store=path) as runtime:
+        _, job = runtime.post(ring_flow("ring", None, size=2), "r0", "inp", {"n": 1})
+        assert job.wait(5)
+    conn = sqlite3.connect(path)
+    try:  # what routilux wrote before dropped data was recorded
+        conn.execute("ALTER TABLE items DROP COLUMN dropped_after")
+        conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")
+        conn.commit()
+    finally:
+        conn.close()
+
+    with SqliteStore(path) as store:
+        assert [i.dropped_after for i in store.items(job.job_id)] == [None, None]
+        assert len(store.history(job.job_id)) == 2
+    with SqliteStore(path) as store:  # opens again without migrating twice
+        assert store.jobs()[0].status == "completed"
+
+
+def test_a_store_of_an_unknown_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.db"
+    with SqliteStore(path):
+        pass
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema'")
+        conn.commit()
+    finally:
+        conn.close()
+    with pytest.raises(ConfigurationError, match="schema 99"):
+        SqliteStore(path)
