@@ -22,7 +22,8 @@ class ActivationRecord:
         policy_message: What the policy passed along.
         emitted: ``(event, data)`` pairs, in order.
         consumed: The queued items (data with job and id) the policy took as inputs.
-        produced: ``(routine_id, slot, item)`` for each data point queued by its emits.
+        produced: ``(routine_id, slot, item)`` for each data point queued by its emits; kept
+            only while an observer watches activations finish (``activation_finished``).
         started_at: Wall-clock start (``time.time()``), or None if it has not started.
         duration: Seconds the logic took, or None.
         error: The exception the logic raised last, or None.

@@ -59,7 +59,7 @@ class Runtime:
         self._workers: dict[str, Worker] = {}
         self._worker_ids = itertools.count(1)
         self._observers: list[Observer] = []
-        self._jobs_changed = threading.Condition()
+        self._jobs_changed = threading.Condition(threading.Lock())
         self._unfinished_jobs = 0
         self._closed = False
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import sys
 import threading
 import time
 from collections import deque
@@ -49,10 +50,20 @@ _log = logging.getLogger("routilux")
 # Wall-clock time = this + perf_counter(): one clock read per activation instead of two.
 _WALL_OFFSET = time.time() - time.perf_counter()
 # How long busy drainers may go without finishing an activation, while work waits, before
-# another thread joins them.
-SPAWN_CHECK_DELAY = 0.001
+# another thread joins them: a little over the interpreter's GIL switch interval. A drainer
+# can be kept from running that long by any other Python thread (a loop posting into the
+# flow, say); only a longer stall means its logic is blocked (I/O, sleep, a lock).
+SPAWN_CHECK_MARGIN = 0.001
+
+
+def spawn_check_delay() -> float:
+    return sys.getswitchinterval() + SPAWN_CHECK_MARGIN
+
+
 IMMEDIATE_ONE_SLOT = "immediate_one_slot"
 _PENDING = JobStatus.PENDING
+_PAUSED = WorkerStatus.PAUSED
+_BUSY = WorkerStatus.RUNNING
 _RUNNING = JobStatus.RUNNING
 ALL_SLOTS_READY = "all_slots_ready"
 
@@ -69,8 +80,8 @@ class Node:
         "queues",
         "routes",
         "routine",
-        "single_routes",
         "routine_id",
+        "single_routes",
         "slot_names",
         "worker",
     )
@@ -174,6 +185,8 @@ class Worker:
         self._on_emitted = overridden_hooks(observers, "event_emitted")
         self._on_error = overridden_hooks(observers, "error")
         self._routes_observed = bool(self._on_slot_received or self._on_emitted)
+        # Only observers read ActivationRecord.produced (a store matches items with it).
+        self._keeps_produced = bool(self._on_finished)
 
     # -- putting data in -----------------------------------------------------------------
 
@@ -193,22 +206,34 @@ class Worker:
             raise ConfigurationError(unknown("slot", slot, node.queues, f"routine {routine_id!r}"))
         payload = dict(data) if isinstance(data, dict) else ({} if data is None else data)
         job = JobContext(self.flow_name, self.worker_id, job_id=job_id, metadata=metadata)
+        item = QueuedItem(payload, job)
+        # Counted before it is queued, so a drainer that finishes it at once never takes the
+        # runtime's count of unfinished jobs below what wait_until_all_jobs_finished sees.
+        self.runtime._job_opened()
+        refused: Exception | None = None
+        spawn = False
         with self._lock:
             if self._stopped:
-                raise StateError(f"worker {self.worker_id} is stopped; it takes no more posts")
-            if not queue.has_room():
-                raise SlotQueueFullError(
+                refused = StateError(f"worker {self.worker_id} is stopped; it takes no more posts")
+            elif not queue.has_room():
+                refused = SlotQueueFullError(
                     f"slot {routine_id}.{slot} is full ({queue.max_length} queued); "
                     "the post was not accepted"
                 )
-            self._jobs[job.job_id] = job
-            self.runtime._job_opened()
-            self.state._status = WorkerStatus.PAUSED if self._paused else WorkerStatus.RUNNING
-            for hook in self._on_job_started:
-                hook(self, job)
-            self._enqueue_locked(node, queue, QueuedItem(payload, job), job)
-            job.inflight += 1
-            spawn = self._wants_drainer_locked(None)
+            else:
+                self._jobs[job.job_id] = job
+                self.state._status = _PAUSED if self._paused else _BUSY
+                for hook in self._on_job_started:
+                    hook(self, job)
+                self._enqueue_locked(node, queue, item, job)
+                job.inflight = 1
+                if not self._drainers or not (
+                    self._spawn_check_armed or self._drainers >= self._max_drainers
+                ):
+                    spawn = self._wants_drainer_locked(None)
+        if refused is not None:
+            self.runtime._job_closed()
+            raise refused
         if spawn:
             self._spawn()
         return job
@@ -231,7 +256,8 @@ class Worker:
                     raise self._full(queue, node, event)
                 queue._items.append(item)
                 self._candidates.append((target, job))
-                activation.produced.append((target.routine_id, queue.name, item))
+                if self._keeps_produced:
+                    activation.produced.append((target.routine_id, queue.name, item))
                 job.inflight += 1
                 # The usual answer, found without a call: a running drainer (the emitting
                 # one) takes the candidate, or a spawn check is already watching.
@@ -336,7 +362,7 @@ class Worker:
     def _arm_spawn_check_locked(self) -> None:
         self._spawn_check_armed = True
         progress = self._progress
-        self.runtime._timers.call_later(SPAWN_CHECK_DELAY, lambda: self._spawn_check(progress))
+        self.runtime._timers.call_later(spawn_check_delay(), lambda: self._spawn_check(progress))
 
     def _spawn_check(self, progress: int) -> None:
         """Start one more drainer if work waits and no activation finished since ``progress``."""
@@ -364,18 +390,30 @@ class Worker:
     def _drain(self) -> None:
         """A drainer: run activations until there is nothing to do (or the worker pauses).
 
-        The drainer counts as running from its first activation until it exits: booking one
-        activation and taking the next happen under one lock acquisition, so the count
-        would only go down and up again.
+        This is :meth:`_execute` and :meth:`_book_locked` written out for the common case
+        (the first attempt succeeds), since it runs once per activation. The drainer counts
+        as running from its first activation until it exits: booking one activation and
+        taking the next happen under one lock acquisition, so the count would only go down
+        and up again.
         """
         lock = self._lock
+        state = self.state
+        set_current = current_activation.set
+        reset_current = current_activation.reset
+        clock = time.perf_counter
         finished: ActivationRecord | None = None
         while True:
             with lock:
                 if finished is None:
                     self._running += 1
                 else:
-                    self._book_locked(finished)
+                    self._progress += 1
+                    job = finished.job
+                    if finished.error is not None:
+                        self._apply_error_strategy_locked(finished, job)
+                    job.inflight -= 1
+                    if job.inflight == 0:
+                        self._finish_job_locked(job)
                 activation = self._next_locked(allow_hold=True)
                 if activation is None:
                     self._running -= 1
@@ -383,7 +421,21 @@ class Worker:
                     if self._quiet_waiters and self._running == 0:
                         self._changed.notify_all()
                     return
-            self._execute(activation)
+            token = set_current(activation)
+            activation.attempts = 1
+            start = clock()
+            activation.started_at = _WALL_OFFSET + start
+            try:
+                activation.node.logic(*activation.inputs.values(), activation.policy_message, state)
+            except Exception as exc:
+                self._after_failure(activation, exc, start)
+            else:
+                activation.duration = clock() - start
+            finally:
+                reset_current(token)
+            if self._on_finished:
+                for hook in self._on_finished:
+                    _call_quietly(hook, self, activation)
             finished = activation
 
     def _next_locked(self, allow_hold: bool) -> ActivationRecord | None:
