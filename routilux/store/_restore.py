@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from routilux.core.errors import ConfigurationError
 from routilux.core.flow import Flow
@@ -13,7 +13,7 @@ from routilux.core.worker import Worker
 from routilux.store._json import decode
 from routilux.store.records import JobRow
 
-__all__ = ["adopt_rows", "flow_for", "start_worker"]
+__all__ = ["adopt_rows", "flow_for", "latest_states", "start_worker"]
 
 
 def flow_for(runtime: Runtime, row: JobRow, flows: Mapping[str, Flow] | None) -> Flow:
@@ -39,6 +39,22 @@ def start_worker(
     if paused:
         worker.pause()
     return worker
+
+
+def latest_states(
+    per_job: Iterable[Mapping[str, tuple[int, str]]],
+) -> dict[str, tuple[int, str]]:
+    """Merge ``{routine_id: (act_id, state)}`` of several jobs: the latest act_id wins.
+
+    >>> latest_states([{"a": (3, "x"), "b": (0, "y")}, {"a": (7, "z")}])
+    {'a': (7, 'z'), 'b': (0, 'y')}
+    """
+    merged: dict[str, tuple[int, str]] = {}
+    for states in per_job:
+        for routine_id, (act_id, state) in states.items():
+            if routine_id not in merged or act_id > merged[routine_id][0]:
+                merged[routine_id] = (act_id, state)
+    return merged
 
 
 def adopt_rows(

@@ -11,7 +11,7 @@ import pytest
 
 from routilux import StateError
 from routilux.store import SqliteStore, StoreRuntime
-from tests.store.crash_check import CHILD, REPO
+from tests.store.crash_check import CHILD, REPO, run_child_and_kill
 from tests.store.store_flows import fanout_flow, read_log, retry_flow
 
 
@@ -55,6 +55,33 @@ def test_resume_without_a_job_id_picks_up_only_unfinished_jobs(tmp_path: Path) -
         assert runtime.resume() == []
         with pytest.raises(StateError, match="completed"):
             runtime.resume(job.job_id)
+
+
+def test_resumed_jobs_of_one_flow_share_one_worker_and_each_runs_once(tmp_path: Path) -> None:
+    store, before, after = tmp_path / "jobs.db", tmp_path / "before.log", tmp_path / "after.log"
+    words = run_child_and_kill(["paused", str(store), str(before), "3"])
+    assert words[:1] == ["posted"], words
+    posted = words[1:]
+
+    with StoreRuntime(thread_pool_size=2, store=store) as runtime:
+        jobs = runtime.resume(flows={"fanout": fanout_flow("fanout", after)})
+        assert [job.job_id for job in jobs] == posted  # oldest first
+        for job in jobs:
+            assert job.wait(10)
+        assert len({job.worker_id for job in jobs}) == 1
+        assert runtime.worker_ids == [jobs[0].worker_id]
+        assert runtime.store is not None
+        statuses = [runtime.store.job(job_id).status for job_id in posted]
+        steps = [len(runtime.store.history(job_id)) for job_id in posted]
+
+    assert statuses == ["completed"] * 3
+    assert steps == [4 * n + 1 for n in (1, 2, 3)]
+    runs = read_log(after)
+    assert sorted(line for line in runs if line.startswith("src|")) == [
+        f'src|[{{"n": {n}}}]' for n in (1, 2, 3)
+    ]
+    assert len(runs) == sum(4 * n + 1 for n in (1, 2, 3))
+    assert read_log(before) == []
 
 
 def _run_child_killed_at(store: Path, log: Path, kill_at: int) -> str:
