@@ -57,9 +57,13 @@ class Runtime:
         self._timers = DelayedCalls()
         self._lock = threading.Lock()
         self._workers: dict[str, Worker] = {}
+        self._newest: dict[str, Worker] = {}  # flow name -> its newest worker
         self._worker_ids = itertools.count(1)
         self._observers: list[Observer] = []
-        self._jobs_changed = threading.Condition(threading.Lock())
+        # Counted under a plain lock (jobs open and close once per post); the condition on
+        # the same lock is only for wait_until_all_jobs_finished.
+        self._jobs_lock = threading.Lock()
+        self._jobs_changed = threading.Condition(self._jobs_lock)
         self._unfinished_jobs = 0
         self._closed = False
 
@@ -139,9 +143,14 @@ class Runtime:
                     f"worker {worker_id!r} runs flow {worker.flow_name!r}, not {flow_name!r}"
                 )
             return worker
+        # The newest worker of each flow, remembered: posting in a loop skips the search.
+        worker = self._newest.get(flow_name)
+        if worker is not None and not worker._stopped:
+            return worker
         with self._lock:
             for worker in reversed(self._workers.values()):
                 if worker.flow_name == flow_name and not worker._stopped:
+                    self._newest[flow_name] = worker
                     return worker
         return self._start_worker(flow, None)
 
@@ -164,6 +173,7 @@ class Runtime:
                 raise ConfigurationError(f"duplicate worker id {worker_id!r}")
             worker = Worker(self, flow_obj, flow_name, worker_id)
             self._workers[worker_id] = worker
+            self._newest[flow_name] = worker
         return worker
 
     # -- workers -------------------------------------------------------------------------
@@ -216,11 +226,11 @@ class Runtime:
     # -- waiting and stopping --------------------------------------------------------------
 
     def _job_opened(self) -> None:
-        with self._jobs_changed:
+        with self._jobs_lock:
             self._unfinished_jobs += 1
 
     def _job_closed(self) -> None:
-        with self._jobs_changed:
+        with self._jobs_lock:
             self._unfinished_jobs -= 1
             if self._unfinished_jobs == 0:
                 self._jobs_changed.notify_all()

@@ -288,14 +288,21 @@ class Worker:
             for _, queue in targets:
                 if queue.max_length is not None and not queue.has_room():
                     raise self._full(queue, node, event)
+            candidates = self._candidates
+            watched = self._on_slot_received
+            produced = activation.produced if activation is not None else None
             first = True
             for target, queue in targets:
                 # Each target gets its own dict, so one routine cannot change another's input.
                 item = QueuedItem(data if first else dict(data), job)
                 first = False
-                self._enqueue_locked(target, queue, item, job)
-                if activation is not None:
-                    activation.produced.append((target.routine_id, queue.name, item))
+                if watched:
+                    self._enqueue_locked(target, queue, item, job)
+                else:
+                    queue._items.append(item)
+                    candidates.append((target, job))
+                if produced is not None:
+                    produced.append((target.routine_id, queue.name, item))
             job.inflight += len(targets)
             if job.inflight == 0:
                 self._finish_job_locked(job)  # an external emit that reached no slot
@@ -423,14 +430,17 @@ class Worker:
                     return
             token = set_current(activation)
             activation.attempts = 1
-            start = clock()
-            activation.started_at = _WALL_OFFSET + start
+            # Only observers see a drained activation's record: time it only for them.
+            timed = bool(self._on_finished)
+            start = clock() if timed else 0.0
             try:
                 activation.node.logic(*activation.inputs.values(), activation.policy_message, state)
             except Exception as exc:
-                self._after_failure(activation, exc, start)
+                self._after_failure(activation, exc, start or clock())
             else:
-                activation.duration = clock() - start
+                if timed:
+                    activation.started_at = _WALL_OFFSET + start
+                    activation.duration = clock() - start
             finally:
                 reset_current(token)
             if self._on_finished:
@@ -579,6 +589,8 @@ class Worker:
     def _after_failure(self, activation: ActivationRecord, exc: Exception, start: float) -> None:
         """Record a failed attempt and run the further attempts the error handler allows."""
         handler = activation.node.error_handler
+        if activation.started_at is None:
+            activation.started_at = _WALL_OFFSET + start
         while True:
             activation.duration = time.perf_counter() - start
             activation.error = exc
