@@ -51,7 +51,7 @@ class ActivationRecord:
         self,
         seq: int,
         node: Any,
-        job: JobContext | None,
+        job: JobContext,
         inputs: dict[str, list[Any]],
         consumed: list[QueuedItem],
         policy_message: Any = None,

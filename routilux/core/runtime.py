@@ -144,9 +144,9 @@ class Runtime:
                 )
             return worker
         # The newest worker of each flow, remembered: posting in a loop skips the search.
-        worker = self._newest.get(flow_name)
-        if worker is not None and not worker._stopped:
-            return worker
+        newest = self._newest.get(flow_name)
+        if newest is not None and not newest._stopped:
+            return newest
         with self._lock:
             for worker in reversed(self._workers.values()):
                 if worker.flow_name == flow_name and not worker._stopped:

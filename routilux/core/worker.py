@@ -273,11 +273,10 @@ class Worker:
         if targets is None:
             node.routine.get_event(event)  # raises for an unknown event
             targets = []
+        job: JobContext | None = None
         if activation is not None:
             activation.emitted.append((event, data))
             job = activation.job
-        else:
-            job = None
         if not targets and not self._on_emitted:
             return
         with self._lock:
