@@ -246,19 +246,19 @@ class Worker:
         if single is not None and activation is not None and not self._routes_observed:
             # The hot path: one target, from inside logic, nobody watching slots or events.
             target, queue = single
-            job = activation.job
-            item = QueuedItem(data, job)
+            owner = activation.job
+            item = QueuedItem(data, owner)
             activation.emitted.append((event, data))
             with self._lock:
-                if job._stopped:
+                if owner._stopped:
                     return  # the job failed or was cancelled: its data goes nowhere
                 if queue.max_length is not None and len(queue._items) >= queue.max_length:
                     raise self._full(queue, node, event)
                 queue._items.append(item)
-                self._candidates.append((target, job))
+                self._candidates.append((target, owner))
                 if self._keeps_produced:
                     activation.produced.append((target.routine_id, queue.name, item))
-                job.inflight += 1
+                owner.inflight += 1
                 # The usual answer, found without a call: a running drainer (the emitting
                 # one) takes the candidate, or a spawn check is already watching.
                 if self._drainers and (
@@ -273,10 +273,9 @@ class Worker:
         if targets is None:
             node.routine.get_event(event)  # raises for an unknown event
             targets = []
-        job: JobContext | None = None
         if activation is not None:
             activation.emitted.append((event, data))
-            job = activation.job
+        job = activation.job if activation is not None else None
         if not targets and not self._on_emitted:
             return
         with self._lock:
