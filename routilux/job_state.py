@@ -127,7 +127,7 @@ class JobState(Serializable):
         """Snapshot a live job: pause the worker first for a consistent picture."""
         state = cls(worker.flow_name, job.job_id, str(job.status))
         state.metadata = dict(job.metadata)
-        with worker.lock:
+        with worker.locked():
             for routine_id, node in worker.nodes.items():
                 for slot, queue in node.queues.items():
                     state.queued.extend(

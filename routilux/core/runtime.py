@@ -211,8 +211,7 @@ class Runtime:
             self._observers.append(observer)
             workers = list(self._workers.values())
         for worker in workers:
-            with worker.lock:
-                worker._refresh_hooks()
+            worker.refresh_hooks()
 
     def remove_observer(self, observer: Observer) -> None:
         with self._lock:
@@ -220,8 +219,7 @@ class Runtime:
                 self._observers.remove(observer)
             workers = list(self._workers.values())
         for worker in workers:
-            with worker.lock:
-                worker._refresh_hooks()
+            worker.refresh_hooks()
 
     # -- waiting and stopping --------------------------------------------------------------
 

@@ -13,13 +13,14 @@ per worker; logic runs outside it.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from routilux.core._context import current_activation
@@ -138,6 +139,9 @@ class Worker:
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._candidates: deque[tuple[Node, JobContext]] = deque()
+        # Posts handed over without the lock (see post()); whoever takes the lock next moves
+        # them into their slots before looking at queues, candidates or jobs.
+        self._inbox: deque[tuple[Node, SlotQueue, QueuedItem, JobContext]] = deque()
         self._held: deque[ActivationRecord] = deque()
         self._jobs: dict[str, JobContext] = {}
         self._seq = itertools.count(1)
@@ -175,6 +179,7 @@ class Worker:
             self._refresh_hooks()
 
     def _refresh_hooks(self) -> None:
+        self._take_posts_locked()  # posted before the change: handled as before it
         observers = [*self.runtime._observers, *self._observers]
         self._on_job_started = overridden_hooks(observers, "job_started")
         self._on_job_finished = overridden_hooks(observers, "job_finished")
@@ -187,6 +192,8 @@ class Worker:
         self._routes_observed = bool(self._on_slot_received or self._on_emitted)
         # Only observers read ActivationRecord.produced (a store matches items with it).
         self._keeps_produced = bool(self._on_finished)
+        # Observers of posts (a store records them before post() returns) need the lock.
+        self._quick_posts = not (self._on_job_started or self._on_slot_received)
 
     # -- putting data in -----------------------------------------------------------------
 
@@ -210,9 +217,30 @@ class Worker:
         # Counted before it is queued, so a drainer that finishes it at once never takes the
         # runtime's count of unfinished jobs below what wait_until_all_jobs_finished sees.
         self.runtime._job_opened()
+        if (
+            self._quick_posts
+            and queue.max_length is None
+            and self._drainers
+            and (self._spawn_check_armed or self._drainers >= self._max_drainers)
+        ):
+            # A drainer is running and nothing needs deciding now: hand the post over
+            # without the lock. A thread posting in a loop would otherwise contend with the
+            # drainer for the lock on every post, and each time one of them blocks while the
+            # other waits for the GIL, both stall.
+            job.inflight = 1
+            self._inbox.append((node, queue, item, job))
+            if self._drainers and not self._stopped:
+                return job  # the drainer takes it (and checks the inbox before leaving)
+            with self._lock:  # it was leaving, or the worker stopped: settle it here
+                self._take_posts_locked()
+                spawn = self._wants_drainer_locked(None)
+            if spawn:
+                self._spawn()
+            return job
         refused: Exception | None = None
         spawn = False
         with self._lock:
+            self._take_posts_locked()  # earlier posts of this thread go first
             if self._stopped:
                 refused = StateError(f"worker {self.worker_id} is stopped; it takes no more posts")
             elif not queue.has_room():
@@ -318,6 +346,24 @@ class Worker:
             f"{node.routine_id}.{event} was delivered to no slot"
         )
 
+    def _take_posts_locked(self) -> None:
+        """Move the posts handed over without the lock into their slots."""
+        inbox = self._inbox
+        if not inbox:
+            return
+        while inbox:
+            node, queue, item, job = inbox.popleft()
+            self._jobs[job.job_id] = job
+            if self._stopped:
+                # Posted while the worker stopped: cancelled like the jobs it had.
+                self._stop_job_locked(job, None)
+                self._finish_job_locked(job)
+                continue
+            queue._items.append(item)
+            self._candidates.append((node, job))
+        if not self._stopped:
+            self.state._status = _PAUSED if self._paused else _BUSY
+
     def _enqueue_locked(
         self, node: Node, queue: SlotQueue, item: QueuedItem, job: JobContext
     ) -> None:
@@ -373,6 +419,7 @@ class Worker:
         """Start one more drainer if work waits and no activation finished since ``progress``."""
         spawn = False
         with self._lock:
+            self._take_posts_locked()
             self._spawn_check_armed = False
             if self._paused or self._stopped or self._drainers >= self._max_drainers:
                 return
@@ -425,7 +472,13 @@ class Worker:
                     self._drainers -= 1
                     if self._quiet_waiters and self._running == 0:
                         self._changed.notify_all()
-                    return
+            if activation is None:
+                # A post may have gone into the inbox after _next_locked emptied it, seeing
+                # this drainer still counted: look once more now that it is not.
+                if self._inbox and self._rejoin():
+                    finished = None
+                    continue
+                return
             token = set_current(activation)
             activation.attempts = 1
             # Only observers see a drained activation's record: time it only for them.
@@ -446,8 +499,21 @@ class Worker:
                     _call_quietly(hook, self, activation)
             finished = activation
 
+    def _rejoin(self) -> bool:
+        """Whether a leaving drainer should stay for posts that came in as it left."""
+        with self._lock:
+            self._take_posts_locked()
+            if self._drainers or not self._candidates:
+                return False  # a new drainer has started, or there is nothing to run
+            if self._paused or self._stopped:
+                return False
+            self._drainers = 1
+            return True
+
     def _next_locked(self, allow_hold: bool) -> ActivationRecord | None:
         """The next activation to run, deciding policies for waiting candidates as needed."""
+        if self._inbox:
+            self._take_posts_locked()
         if self._stopped or (self._paused and allow_hold):
             return None
         if self._held:
@@ -695,6 +761,7 @@ class Worker:
     def pause(self) -> None:
         """Dispatch nothing new; activations already running finish."""
         with self._lock:
+            self._take_posts_locked()
             self._pause_locked()
 
     def _pause_locked(self) -> None:
@@ -757,6 +824,7 @@ class Worker:
     def stop(self) -> None:
         """Cancel every unfinished job, drop all queued data and accept nothing more."""
         with self._lock:
+            self._take_posts_locked()
             self._candidates.clear()
             self._held.clear()
             self._stopped = True
@@ -770,6 +838,7 @@ class Worker:
     def cancel_job(self, job: JobContext) -> None:
         """Drop ``job``'s queued data; it ends as cancelled once nothing of it runs."""
         with self._lock:
+            self._take_posts_locked()
             self._stop_job_locked(job, None)
             self._candidates = deque((n, j) for n, j in self._candidates if j is not job)
             self._held = deque(a for a in self._held if a.job is not job)
@@ -782,6 +851,7 @@ class Worker:
     def jobs(self) -> list[JobContext]:
         """The unfinished jobs."""
         with self._lock:
+            self._take_posts_locked()
             return list(self._jobs.values())
 
     @property
@@ -802,6 +872,7 @@ class Worker:
     def queued(self) -> dict[str, dict[str, list[Any]]]:
         """``{routine_id: {slot: [data, ...]}}`` for every slot, oldest first."""
         with self._lock:
+            self._take_posts_locked()
             return {
                 rid: {name: q.peek() for name, q in node.queues.items()}
                 for rid, node in self.nodes.items()
@@ -823,14 +894,23 @@ class Worker:
 
     @property
     def lock(self) -> threading.Lock:
-        """The worker's lock, for debuggers that edit queues while paused."""
+        """The worker's lock. To read or edit queues and jobs, use :meth:`locked`."""
         return self._lock
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the worker's lock with every post in its slot: for debuggers that read or
+        edit queues, jobs and states while the worker runs or pauses."""
+        with self._lock:
+            self._take_posts_locked()
+            yield
 
     def inject(self, routine_id: str, slot: str, data: Any, job: JobContext | None = None) -> None:
         """Queue ``data`` in a slot as if it had been routed there (for a job, or a new one)."""
         queue = self.queue(routine_id, slot)
         node = self.nodes[routine_id]
         with self._lock:
+            self._take_posts_locked()
             if job is None:
                 job = self._open_job_locked()
             self._enqueue_locked(node, queue, QueuedItem(data, job), job)
@@ -847,6 +927,7 @@ class Worker:
         """
         resolved = [(self._node(rid), self.queue(rid, slot), item) for rid, slot, item in queued]
         with self._lock:
+            self._take_posts_locked()
             if self._stopped:
                 raise StateError(f"worker {self.worker_id} is stopped")
             job.worker_id = self.worker_id
@@ -869,6 +950,7 @@ class Worker:
         """Remove the data point at ``index`` (0 is the oldest) from a slot; return its data."""
         queue = self.queue(routine_id, slot)
         with self._lock:
+            self._take_posts_locked()
             try:
                 item = queue.remove_at(index)
             except IndexError:

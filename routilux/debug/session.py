@@ -228,7 +228,7 @@ class DebugSession(Observer):
     def snapshot(self) -> Snapshot:
         """Copy the worker's state now (consistent: taken under the worker's lock)."""
         worker = self.worker
-        with worker.lock:
+        with worker.locked():
             held = worker._held[0] if worker._held else None
             queues = {
                 rid: {name: copy.deepcopy(q.peek()) for name, q in node.queues.items()}

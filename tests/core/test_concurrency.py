@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import random
 import threading
+import time
 from collections import Counter
 from typing import Any
 
 import pytest
 
-from routilux import Flow, JobStatus, Routine, Runtime
+from routilux import Flow, JobStatus, Routine, Runtime, StateError
 from routilux.activation_policies import all_slots_ready_policy
+from tests.flows import chain
 
 BRANCHES = 4
 
@@ -134,3 +137,99 @@ def test_join_under_concurrent_posts_loses_and_duplicates_nothing() -> None:
     assert len(state.shared_log) == 2000
     assert set(state.shared_log) == {tuple(range(BRANCHES))}
     assert all(q == [] for q in leftovers.values())
+
+
+def _post_in_bursts(rt: Runtime, flow: Flow, first_id: int, count: int, seed: int) -> list[Any]:
+    """Post ``count`` messages in short bursts with pauses between, so the drainer keeps
+    running out of work and leaving while new posts come in."""
+    rng = random.Random(seed)
+    jobs = []
+    for i in range(count):
+        try:
+            jobs.append(rt.post(flow, "r0", "input", {"n": first_id + i})[1])
+        except StateError:
+            break  # the worker was stopped under us: the test checks what was accepted
+        if rng.random() < 0.05:
+            time.sleep(rng.choice([0, 0.0001, 0.001]))
+    return jobs
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pool", [1, 3])
+def test_posts_racing_with_drainers_that_leave_all_complete(pool: int) -> None:
+    flow = chain(f"bursts{pool}", 3)
+    results: list[list[Any]] = [[] for _ in range(4)]
+    with Runtime(thread_pool_size=pool) as rt:
+        state = rt.exec(flow)
+
+        def poster(k: int) -> None:
+            results[k] = _post_in_bursts(rt, flow, k * 1000, 1000, seed=k)
+
+        threads = [threading.Thread(target=poster, args=(k,)) for k in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert rt.wait_until_all_jobs_finished(30), "a post was left behind in no queue"
+    jobs = [job for mine in results for job in mine]
+    assert len(jobs) == 4000
+    assert all(job.status is JobStatus.COMPLETED for job in jobs)
+    # Each message passed the three relays once (chain adds 1 per hop).
+    assert sorted(point["n"] for point in state.shared_log) == sorted(
+        k * 1000 + i + 3 for k in range(4) for i in range(1000)
+    )
+
+
+@pytest.mark.slow
+def test_stop_racing_with_posts_leaves_no_job_unfinished() -> None:
+    flow = chain("stop_race", 3)
+    results: list[list[Any]] = [[] for _ in range(3)]
+    with Runtime(thread_pool_size=2) as rt:
+        state = rt.exec(flow)
+        worker = rt.get_worker(state.worker_id)
+
+        def poster(k: int) -> None:
+            results[k] = _post_in_bursts(rt, flow, k * 5000, 5000, seed=10 + k)
+
+        threads = [threading.Thread(target=poster, args=(k,)) for k in range(3)]
+        for t in threads:
+            t.start()
+        time.sleep(0.02)
+        worker.stop()
+        for t in threads:
+            t.join()
+        jobs = [job for mine in results for job in mine]
+        # Accepted posts end completed (ran before the stop) or cancelled; none hang.
+        assert all(job.wait(5) for job in jobs)
+        assert {job.status for job in jobs} <= {JobStatus.COMPLETED, JobStatus.CANCELLED}
+        assert rt.wait_until_all_jobs_finished(5)
+        assert all(q == [] for slots in worker.queued().values() for q in slots.values())
+
+
+def test_a_post_that_meets_a_leaving_drainer_still_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Force the narrowest race of lock-free posting: a post lands in the inbox after the
+    drainer found nothing to do, but before it stopped counting itself as running."""
+    flow = chain("leaving", 1)
+    with Runtime(thread_pool_size=1) as rt:
+        state = rt.exec(flow)
+        worker = rt.get_worker(state.worker_id)
+        original = type(worker)._next_locked
+        raced: list[threading.Thread] = []
+
+        def next_then_race(self: Any, allow_hold: bool) -> Any:
+            activation = original(self, allow_hold)
+            if activation is None and not raced:
+                # The drainer holds the lock here and still counts itself: a post now takes
+                # the lock-free path (pool size 1: the drainer is at the maximum).
+                poster = threading.Thread(target=rt.post, args=(flow, "r0", "input", {"n": 10}))
+                raced.append(poster)
+                poster.start()
+                poster.join(5)
+                assert not poster.is_alive(), "the racing post waited for the lock"
+            return activation
+
+        monkeypatch.setattr(type(worker), "_next_locked", next_then_race)
+        rt.post(flow, "r0", "input", {"n": 0})
+        assert rt.wait_until_all_jobs_finished(5), "the racing post was never run"
+    assert raced
+    assert sorted(point["n"] for point in state.shared_log) == [1, 11]

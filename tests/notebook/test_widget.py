@@ -251,7 +251,9 @@ def test_a_fast_flow_is_redrawn_a_few_times_not_once_per_activation(
         elapsed = time.monotonic() - started
         debugger.wait_idle()
         assert len(session.history) == 800
-        assert debugger.throttle.calls - calls_before <= elapsed / 0.2 + 3
+        # One redraw per interval, plus at most: the draw the constructor asked for, the
+        # first request's, the one wait_idle() forces and a timer firing as it forces it.
+        assert debugger.throttle.calls - calls_before <= elapsed / 0.2 + 4
         assert debugger.throttle.errors == []
         assert session.listener_errors == []
     finally:
