@@ -316,7 +316,7 @@ class Worker:
                     raise self._full(queue, node, event)
             candidates = self._candidates
             watched = self._on_slot_received
-            produced = activation.produced if activation is not None else None
+            produced = activation.produced if activation and self._keeps_produced else None
             first = True
             for target, queue in targets:
                 # Each target gets its own dict, so one routine cannot change another's input.
@@ -451,53 +451,59 @@ class Worker:
         lock = self._lock
         state = self.state
         set_current = current_activation.set
-        reset_current = current_activation.reset
         clock = time.perf_counter
         finished: ActivationRecord | None = None
-        while True:
-            with lock:
-                if finished is None:
-                    self._running += 1
-                else:
-                    self._progress += 1
-                    job = finished.job
-                    if finished.error is not None:
-                        self._apply_error_strategy_locked(finished, job)
-                    job.inflight -= 1
-                    if job.inflight == 0:
-                        self._finish_job_locked(job)
-                activation = self._next_locked(allow_hold=True)
+        # The context points at the running activation (for emit, print, get_current_job);
+        # it is set per activation and restored once, when the drainer leaves.
+        outer = set_current(None)
+        try:
+            while True:
+                with lock:
+                    if finished is None:
+                        self._running += 1
+                    else:
+                        self._progress += 1
+                        job = finished.job
+                        if finished.error is not None:
+                            self._apply_error_strategy_locked(finished, job)
+                        job.inflight -= 1
+                        if job.inflight == 0:
+                            self._finish_job_locked(job)
+                    activation = self._next_locked(allow_hold=True)
+                    if activation is None:
+                        self._running -= 1
+                        self._drainers -= 1
+                        if self._quiet_waiters and self._running == 0:
+                            self._changed.notify_all()
                 if activation is None:
-                    self._running -= 1
-                    self._drainers -= 1
-                    if self._quiet_waiters and self._running == 0:
-                        self._changed.notify_all()
-            if activation is None:
-                # A post may have gone into the inbox after _next_locked emptied it, seeing
-                # this drainer still counted: look once more now that it is not.
-                if self._inbox and self._rejoin():
-                    finished = None
-                    continue
-                return
-            token = set_current(activation)
-            activation.attempts = 1
-            # Only observers see a drained activation's record: time it only for them.
-            timed = bool(self._on_finished)
-            start = clock() if timed else 0.0
-            try:
-                activation.node.logic(*activation.inputs.values(), activation.policy_message, state)
-            except Exception as exc:
-                self._after_failure(activation, exc, start or clock())
-            else:
-                if timed:
-                    activation.started_at = _WALL_OFFSET + start
-                    activation.duration = clock() - start
-            finally:
-                reset_current(token)
-            if self._on_finished:
-                for hook in self._on_finished:
-                    _call_quietly(hook, self, activation)
-            finished = activation
+                    # A post may have gone into the inbox after _next_locked emptied it,
+                    # seeing this drainer still counted: look once more now that it is not.
+                    if self._inbox and self._rejoin():
+                        finished = None
+                        continue
+                    return
+                set_current(activation)
+                activation.attempts = 1
+                # Only observers see a drained activation's record: time it only for them.
+                timed = bool(self._on_finished)
+                start = clock() if timed else 0.0
+                try:
+                    activation.node.logic(
+                        *activation.inputs.values(), activation.policy_message, state
+                    )
+                except Exception as exc:
+                    self._after_failure(activation, exc, start or clock())
+                else:
+                    if timed:
+                        activation.started_at = _WALL_OFFSET + start
+                        activation.duration = clock() - start
+                if self._on_finished or self._on_job_finished:
+                    set_current(None)  # observers run outside the activation
+                    for hook in self._on_finished:
+                        _call_quietly(hook, self, activation)
+                finished = activation
+        finally:
+            current_activation.reset(outer)
 
     def _rejoin(self) -> bool:
         """Whether a leaving drainer should stay for posts that came in as it left."""
