@@ -5,10 +5,15 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DOCS_STAMP := $(VENV)/.installed-docs
+# routilux as `pip install .` builds it: the scheduler core compiled with mypyc (setup.py).
+COMPILED_VENV  := .venv-compiled
+COMPILED_STAMP := $(COMPILED_VENV)/.installed
+SOURCES := $(shell find routilux -name '*.py') setup.py pyproject.toml
 
-.PHONY: install test lint typecheck unit notebooks notebooks-refresh browser screenshot lab demo bench docs clean
+.PHONY: install compiled-venv test lint typecheck unit unit-compiled notebooks notebooks-refresh browser screenshot lab demo bench docs clean
 
-$(STAMP): pyproject.toml
+# Development installs are editable, and editable installs stay pure Python (setup.py).
+$(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e ".[dev,notebook]"
@@ -17,6 +22,17 @@ $(STAMP): pyproject.toml
 $(DOCS_STAMP): $(STAMP)
 	$(BIN)/pip install -q -e ".[dev,notebook,docs]"
 	touch $(DOCS_STAMP)
+
+# Rebuilt whenever a source changes; fails if the core did not compile (no C compiler?).
+$(COMPILED_STAMP): $(SOURCES)
+	$(PYTHON) -m venv $(COMPILED_VENV)
+	$(COMPILED_VENV)/bin/pip install -q --upgrade pip
+	$(COMPILED_VENV)/bin/pip install -q --force-reinstall ".[test]"
+	$(COMPILED_VENV)/bin/python -I -c "import routilux.core.worker as w, sys; \
+		sys.exit(None if w.__file__.endswith('.so') else 'routilux.core did not compile: ' + w.__file__)"
+	touch $(COMPILED_STAMP)
+
+compiled-venv: $(COMPILED_STAMP)
 
 install: $(STAMP)
 
@@ -30,6 +46,14 @@ typecheck: $(STAMP)
 ## Unit, integration and browser tests (pytest), then the tutorials under nbval.
 unit: $(STAMP)
 	$(BIN)/pytest -q
+
+## The engine, debugger and store tests again, against the compiled build. They run from a
+## copy of tests/ so that the installed (compiled) routilux is imported, not ./routilux.
+unit-compiled: $(COMPILED_STAMP)
+	rm -rf build/compiled-tests && mkdir -p build/compiled-tests
+	cp -r tests examples pyproject.toml build/compiled-tests/
+	cd build/compiled-tests && ../../$(COMPILED_VENV)/bin/pytest -q -p no:cacheprovider \
+		tests/core tests/debug tests/store
 
 ## The real-browser test alone (JupyterLab 4 and Notebook 7 in Debian's Chromium).
 browser: $(STAMP)
@@ -47,7 +71,7 @@ notebooks-refresh: $(STAMP)
 	$(BIN)/python notebooks/refresh.py
 
 ## The README's test command: lint, types, the whole suite, the tutorials.
-test: lint typecheck unit notebooks
+test: lint typecheck unit unit-compiled notebooks
 
 ## The main job: JupyterLab on the first tutorial.
 lab: $(STAMP)
@@ -58,11 +82,11 @@ demo: $(STAMP)
 	$(BIN)/python examples/quick_start.py
 	$(BIN)/python examples/hello_world.py
 
-bench: $(STAMP)
+bench: $(STAMP) $(COMPILED_STAMP)
 	$(BIN)/python bench/run.py
 
 docs: $(DOCS_STAMP)
 	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist docs/_build
+	rm -rf $(VENV) $(COMPILED_VENV) .pytest_cache .mypy_cache .ruff_cache build dist docs/_build

@@ -37,7 +37,7 @@ def _profile_this_thread(*_: Any) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("engine", choices=["ours", "v110", "plain"])
+    parser.add_argument("engine", choices=["ours", "ours_py", "v110", "plain"])
     parser.add_argument("scenario", choices=sorted(BY_NAME))
     parser.add_argument("n", type=int)
     parser.add_argument("--sort", default="tottime", choices=["tottime", "cumulative"])

@@ -9,7 +9,12 @@ from bench.scenarios import BY_NAME, TARGET_VS_PLAIN, TARGET_VS_V110
 
 Run = dict[str, Any]
 
-ENGINE_LABELS = {"ours": "ours", "v110": "routilux 1.1.0", "plain": "plain queue.Queue"}
+ENGINE_LABELS = {
+    "ours": "ours, compiled",
+    "ours_py": "ours, pure Python",
+    "v110": "routilux 1.1.0",
+    "plain": "plain queue.Queue",
+}
 METRICS = ("activations_per_s", "messages_per_s", "latency_median_us", "latency_p95_us")
 
 

@@ -31,7 +31,9 @@ from bench.scenarios import BY_NAME, SCENARIOS, Scenario  # noqa: E402
 
 REPO = _BENCH_DIR.parent
 CHILD = _BENCH_DIR / "child.py"
-ENGINES = ("ours", "v110", "plain")
+ENGINES = ("ours", "ours_py", "v110", "plain")
+# Ours as `pip install .` builds it (core compiled with mypyc): `make compiled-venv`.
+COMPILED_VENV = REPO / ".venv-compiled"
 CHILD_TIMEOUT_S = 300
 
 
@@ -90,9 +92,14 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def _pythons(engines: list[str]) -> dict[str, Path]:
-    ours = REPO / ".venv" / "bin" / "python"
-    local = ours if ours.exists() else Path(sys.executable)
-    pythons = {"ours": local, "plain": local}
+    dev = REPO / ".venv" / "bin" / "python"
+    local = dev if dev.exists() else Path(sys.executable)
+    pythons = {"ours_py": local, "plain": local}
+    if "ours" in engines:
+        compiled = COMPILED_VENV / "bin" / "python"
+        if not compiled.exists():
+            raise SystemExit(f"{COMPILED_VENV.name} is missing: run `make bench` (it builds it)")
+        pythons["ours"] = compiled
     if "v110" in engines:
         pythons["v110"] = reference_venv.ensure(REPO / ".bench-venv")
     return pythons
@@ -132,7 +139,7 @@ def _progress(run: dict[str, Any]) -> None:
         detail = f"p50 {run['latency_median_us']:.0f} us, p95 {run['latency_p95_us']:.0f} us"
     else:
         detail = f"{run['activations_per_s']:,.0f} activations/s"
-    print(f"  [{run['repeat'] + 1}] {run['scenario']:<12} {run['engine']:<6} {detail}", flush=True)
+    print(f"  [{run['repeat'] + 1}] {run['scenario']:<12} {run['engine']:<7} {detail}", flush=True)
 
 
 def _source_state() -> dict[str, Any]:

@@ -57,3 +57,13 @@ def test_core_imports_nothing_from_the_layers_above() -> None:
                     offenders.append(f"{path.name}: {name}")
     # The one allowed exception: Flow's display hook, loaded only when Jupyter shows a flow.
     assert offenders == ["flow.py: routilux.notebook.render"]
+
+
+def test_the_development_install_runs_the_source_not_a_compiled_copy() -> None:
+    """A compiled module left in the tree (from a non-editable build run in place) would
+    shadow the .py file, and tests would check stale code without saying so."""
+    import routilux.core.worker
+
+    stale = sorted(Path(routilux.__file__).parent.rglob("*.so"))
+    assert routilux.core.worker.__file__.endswith(".py"), routilux.core.worker.__file__
+    assert stale == [], f"compiled modules in the source tree: {stale}; delete them"

@@ -14,7 +14,15 @@ ENTRY = "r0"
 
 
 def version() -> str:
-    return f"{routilux.__version__} ({routilux.__file__})"
+    core = "compiled core" if compiled() else "pure Python"
+    return f"{routilux.__version__}, {core} ({routilux.__file__})"
+
+
+def compiled() -> bool:
+    """Whether the scheduler core is the mypyc-compiled build (see setup.py)."""
+    import routilux.core.worker
+
+    return not routilux.core.worker.__file__.endswith(".py")
 
 
 class OursTopology:
