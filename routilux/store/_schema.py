@@ -2,45 +2,52 @@
 
 from __future__ import annotations
 
+import functools
+
 __all__ = [
-    "CONSUME_ITEM",
     "DROP_ITEM",
     "FINISH_JOB",
-    "INSERT_ACTIVATION",
     "INSERT_BASELINE",
-    "INSERT_ITEM",
     "INSERT_JOB",
     "MIGRATIONS",
     "PRAGMAS",
     "SCHEMA",
     "SCHEMA_VERSION",
     "UPSERT_ATTEMPTS",
+    "WRITE_COLUMNS",
+    "insert_writes",
 ]
 
 SCHEMA_VERSION = "2"
 
-# WAL lets readers run beside the one writer; synchronous=NORMAL syncs the WAL only at
-# checkpoints. A killed *process* loses nothing committed (the WAL is in the OS page cache),
-# a *power loss* may lose the last commits before a checkpoint, never consistency.
+# Small pages: a commit writes each page it changed to the WAL whole, and a checkpoint
+# writes it again, while an activation changes a few short rows (new files only: a file
+# keeps the page size it was created with). WAL lets readers run beside the one writer;
+# synchronous=NORMAL syncs the WAL only at checkpoints. A killed *process* loses nothing
+# committed (the WAL is in the OS page cache), a *power loss* may lose the last commits
+# before a checkpoint, never consistency. Checkpoints run in a thread of their own (see
+# _checkpointer.py), not in a commit.
 PRAGMAS = (
+    "PRAGMA page_size=1024",
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
     "PRAGMA busy_timeout=5000",
+    "PRAGMA wal_autocheckpoint=0",
 )
 
 # Integer keys (job_key, act_id, item_id) keep rows and indexes small; the store hands them
 # out itself because it is the only writer of its file.
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS sessions (
+)""",
+    """CREATE TABLE IF NOT EXISTS sessions (
     session INTEGER PRIMARY KEY,
     opened_at REAL NOT NULL,
     pid INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS jobs (
+)""",
+    """CREATE TABLE IF NOT EXISTS jobs (
     job_key INTEGER PRIMARY KEY,
     job_id TEXT NOT NULL UNIQUE,
     flow_name TEXT NOT NULL,
@@ -51,8 +58,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     error TEXT,
     parent_key INTEGER,
     parent_step INTEGER
-);
-CREATE TABLE IF NOT EXISTS activations (
+)""",
+    """CREATE TABLE IF NOT EXISTS activations (
     act_id INTEGER PRIMARY KEY,
     job_key INTEGER NOT NULL,
     step INTEGER NOT NULL,
@@ -66,9 +73,9 @@ CREATE TABLE IF NOT EXISTS activations (
     attempts INTEGER NOT NULL,
     started_at REAL,
     duration REAL
-);
-CREATE UNIQUE INDEX IF NOT EXISTS activations_by_step ON activations (job_key, step);
-CREATE TABLE IF NOT EXISTS items (
+)""",
+    """CREATE UNIQUE INDEX IF NOT EXISTS activations_by_step ON activations (job_key, step)""",
+    """CREATE TABLE IF NOT EXISTS items (
     item_id INTEGER PRIMARY KEY,
     job_key INTEGER NOT NULL,
     routine_id TEXT NOT NULL,
@@ -78,22 +85,46 @@ CREATE TABLE IF NOT EXISTS items (
     posted_after INTEGER NOT NULL,
     consumed_by INTEGER,
     dropped_after INTEGER
-);
-CREATE INDEX IF NOT EXISTS items_by_job ON items (job_key);
-CREATE TABLE IF NOT EXISTS attempts (
+)""",
+    """CREATE INDEX IF NOT EXISTS items_by_job ON items (job_key)""",
+    """CREATE TABLE IF NOT EXISTS attempts (
     job_key INTEGER NOT NULL,
     routine_id TEXT NOT NULL,
     inputs TEXT NOT NULL,
     begun INTEGER NOT NULL,
     PRIMARY KEY (job_key, routine_id, inputs)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS baselines (
+) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS baselines (
     job_key INTEGER NOT NULL,
     routine_id TEXT NOT NULL,
     state TEXT NOT NULL,
     PRIMARY KEY (job_key, routine_id)
-) WITHOUT ROWID;
-"""
+) WITHOUT ROWID""",
+    # One row per call carries an activation, one item it emitted (or one posted item) and
+    # one item it consumed; the trigger writes them to their tables. A round of commits is
+    # then one INSERT of many rows, run by SQLite without returning to Python in between
+    # (each return waits for the GIL when other threads run Python).
+    """CREATE VIEW IF NOT EXISTS writes AS SELECT
+    act_id, job_key, step, worker_seq, routine_id, inputs, emitted, state, error, fatal,
+    attempts, started_at, duration, NULL AS consumed, NULL AS item_id, NULL AS item_routine,
+    NULL AS item_slot, NULL AS item_data
+FROM activations WHERE 0""",
+    """CREATE TRIGGER IF NOT EXISTS writes_insert INSTEAD OF INSERT ON writes BEGIN
+    INSERT OR IGNORE INTO items
+        (item_id, job_key, routine_id, slot, data, produced_by, posted_after)
+        SELECT NEW.item_id, NEW.job_key, NEW.item_routine, NEW.item_slot, NEW.item_data,
+            NEW.act_id, NEW.step
+        WHERE NEW.item_id IS NOT NULL;
+    UPDATE items SET consumed_by = NEW.act_id WHERE item_id = NEW.consumed;
+    INSERT INTO activations
+        (act_id, job_key, step, worker_seq, routine_id, inputs, emitted, state, error, fatal,
+        attempts, started_at, duration)
+        SELECT NEW.act_id, NEW.job_key, NEW.step, NEW.worker_seq, NEW.routine_id, NEW.inputs,
+            NEW.emitted, NEW.state, NEW.error, NEW.fatal, NEW.attempts, NEW.started_at,
+            NEW.duration
+        WHERE NEW.worker_seq IS NOT NULL;
+END""",
+)
 
 # How to bring a file of an older schema version up to SCHEMA_VERSION, one step at a time.
 MIGRATIONS = {
@@ -107,20 +138,20 @@ INSERT_JOB = (
     "ON CONFLICT (job_id) DO UPDATE SET status = excluded.status, "
     "finished_at = NULL, error = NULL"
 )
-INSERT_ITEM = (
-    "INSERT OR IGNORE INTO items (item_id, job_key, routine_id, slot, data, produced_by, "
-    "posted_after) VALUES (?, ?, ?, ?, ?, ?, ?)"
-)
-CONSUME_ITEM = "UPDATE items SET consumed_by = ? WHERE item_id = ?"
 DROP_ITEM = "UPDATE items SET dropped_after = ? WHERE item_id = ?"
-INSERT_ACTIVATION = (
-    "INSERT INTO activations (act_id, job_key, step, worker_seq, routine_id, inputs, emitted, "
-    "state, error, fatal, attempts, started_at, duration) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
 FINISH_JOB = "UPDATE jobs SET status = ?, finished_at = ?, error = ? WHERE job_key = ?"
 UPSERT_ATTEMPTS = (
     "INSERT INTO attempts (job_key, routine_id, inputs, begun) VALUES (?, ?, ?, ?) "
     "ON CONFLICT (job_key, routine_id, inputs) DO UPDATE SET begun = excluded.begun"
 )
 INSERT_BASELINE = "INSERT OR REPLACE INTO baselines (job_key, routine_id, state) VALUES (?, ?, ?)"
+
+WRITE_COLUMNS = 18
+"""Columns of the ``writes`` view (see SCHEMA)."""
+
+
+@functools.cache
+def insert_writes(rows: int) -> str:
+    """``INSERT INTO writes`` of ``rows`` rows: one statement, so one step for SQLite."""
+    one = "(" + ", ".join("?" * WRITE_COLUMNS) + ")"
+    return "INSERT INTO writes VALUES " + ", ".join([one] * rows)

@@ -2,54 +2,52 @@
 
 What it writes, and when:
 
-- data posted from outside (``post``, ``inject``, fork): one transaction as it is queued,
+- data posted from outside (``post``, ``inject``, resume, fork): before the call returns,
   together with the job's row when the job is new;
-- each finished activation: ONE transaction that marks its inputs consumed, adds the data
-  its emits queued downstream and adds its row (emitted events, routine state after it,
-  error, attempts);
+- each finished activation: its inputs marked consumed, the data its emits queued
+  downstream, and its row (emitted events, routine state after it, error, attempts), all in
+  one transaction, committed before the worker books the activation;
 - each started attempt of a routine under RETRY: its count, so retries survive a restart;
-- each finished job: its status;
-- data dropped from a slot with the debugger: marked dropped, in its own transaction (after
-  the activation that emitted it, if that one is not committed yet).
+- data dropped from a slot with the debugger: marked dropped;
+- each finished job: its status.
 
-An activation is committed only after the activations that produced its inputs: a
-consumer that finishes first waits for its producers' commits. So the store never holds a
-completed activation whose inputs might still be produced again after a crash.
+Writes go through a :class:`~routilux.store._commits.CommitQueue`, which groups the writes of
+threads that finish together into one transaction and never commits an activation before
+the activations that produced its inputs. So the store never holds a completed activation
+whose inputs might still be produced again after a crash.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
-import threading
 from typing import Any
 
 from routilux.core.activation import ActivationRecord
 from routilux.core.error_handler import ErrorStrategy
-from routilux.core.errors import SerializationError
+from routilux.core.errors import SerializationError, StateError
 from routilux.core.hooks import Observer
 from routilux.core.job import JobContext, JobStatus, get_current_job
 from routilux.core.queue import QueuedItem
 from routilux.core.worker import Worker
+from routilux.store._commits import CommitQueue
 from routilux.store._json import encode, encode_or_none
-from routilux.store.sqlite import ActivationValues, ItemValues, SqliteStore
+from routilux.store._writes import (
+    ActivationWrite,
+    AttemptsWrite,
+    DropWrite,
+    PostedWrite,
+    StatusWrite,
+    Track,
+    Write,
+)
+from routilux.store.sqlite import SqliteStore
 
 __all__ = ["StoreRecorder"]
 
 _log = logging.getLogger("routilux.store")
 _FATAL = (ErrorStrategy.STOP, ErrorStrategy.RETRY)
-
-
-class _Track:
-    """What the recorder keeps in memory about one unfinished job."""
-
-    __slots__ = ("key", "pending_row", "step")
-
-    def __init__(self, key: int, step: int, pending_row: tuple[Any, ...] | None) -> None:
-        self.key = key
-        self.step = step  # steps committed so far
-        # The job's row, written with its first data (so a job never exists without it).
-        self.pending_row = pending_row
 
 
 class StoreRecorder(Observer):
@@ -61,14 +59,10 @@ class StoreRecorder(Observer):
 
     def __init__(self, store: SqliteStore) -> None:
         self.store = store
-        self._cond = threading.Condition()
-        self._tracks: dict[str, _Track] = {}
-        # uids queued by emits whose activation is not committed yet; consumers wait on them.
-        self._unsettled: set[int] = set()
-        self._void: set[int] = set()  # uids of emits whose activation was not recorded
-        # Unsettled uids dropped from their slot: written once their activation commits.
-        self._drops: dict[int, QueuedItem] = {}
-        self._local = threading.local()
+        self._queue = CommitQueue(store)
+        self._lock = self._queue.lock
+        # Orders reads of routine states, so the latest commit holds the latest state.
+        self._versions = itertools.count(1)
         self._prior_attempts: dict[tuple[str, str, str], int] = {}
         self._forks: dict[str, tuple[int, int, list[tuple[str, str]]]] = {}
         self._known: dict[str, bool] = {}  # job ids resume is about to hand over
@@ -84,24 +78,24 @@ class StoreRecorder(Observer):
     def expect_resume(self, job_id: str, attempts: list[tuple[str, str, int]]) -> None:
         """Job ``job_id`` (in the store) is about to be resumed, with attempts already begun
         before the restart, per ``(routine_id, inputs_json)``."""
-        with self._cond:
+        with self._lock:
             self._known[job_id] = True
             for routine_id, inputs, begun in attempts:
                 self._prior_attempts[(job_id, routine_id, inputs)] = begun
 
     def expect_known_id(self, job_id: str) -> None:
         """A job is about to be posted with an id chosen by the caller: look it up."""
-        with self._cond:
+        with self._lock:
             self._known[job_id] = True
 
     def expect_fork(
         self, job_id: str, parent_key: int, parent_step: int, baselines: list[tuple[str, str]]
     ) -> None:
         """The next job ``job_id`` is a fork: record its parent and starting states."""
-        with self._cond:
+        with self._lock:
             self._forks[job_id] = (parent_key, parent_step, baselines)
 
-    # -- observer hooks ----------------------------------------------------------------------
+    # -- jobs --------------------------------------------------------------------------------
 
     def job_started(self, worker: Worker, job: JobContext) -> None:
         try:
@@ -110,40 +104,68 @@ class StoreRecorder(Observer):
             _log.exception("could not record the start of job %s", job.job_id)
 
     def _start_track(self, worker: Worker, job: JobContext) -> None:
-        store = self.store
+        store, queue = self.store, self._queue
         # Only jobs handed over by resume (or posted with an explicit, known id) exist in
         # the store; a fresh random id needs no look-up.
-        with self._cond:
+        with self._lock:
             known = self._known.pop(job.job_id, False)
         key = store.job_key(job.job_id) if known else None
-        with self._cond:
+        with self._lock:
             if key is not None:  # resumed: the row exists, only its status changes
-                self._tracks[job.job_id] = _Track(key, store.last_step(key), None)
-                store.write_job_status(key, JobStatus.RUNNING.value, None, None)
+                track = queue.tracks.get(job.job_id)
+                if track is None:
+                    track = queue.tracks[job.job_id] = Track(job.job_id, key, store.last_step(key))
+                track.finished = False  # a job resumed right after it ended keeps counting
+                write = StatusWrite(track, JobStatus.RUNNING.value, None, None)
+                queue.enqueue_locked(write)
+            else:
+                parent_key, parent_step, baselines = self._forks.pop(job.job_id, (None, None, []))
+                key = store.new_job_key()
+                row = (
+                    key,
+                    job.job_id,
+                    worker.flow_name,
+                    JobStatus.RUNNING.value,
+                    encode(job.metadata, f"job {job.job_id!r} metadata"),
+                    job.created_at,
+                    parent_key,
+                    parent_step,
+                )
+                pending = (row, [(key, r, s) for r, s in baselines])
+                queue.tracks[job.job_id] = Track(job.job_id, key, 0, pending)
+                return  # the row is written with the job's first data
+        queue.flush(write)
+
+    def job_finished(self, worker: Worker, job: JobContext) -> None:
+        queue = self._queue
+        with self._lock:
+            track = queue.tracks.get(job.job_id)
+            if track is None or track.finished:
                 return
-            parent_key, parent_step, baselines = self._forks.pop(job.job_id, (None, None, []))
-            key = store.new_job_key()
-            row = (
-                key,
-                job.job_id,
-                worker.flow_name,
-                JobStatus.RUNNING.value,
-                encode(job.metadata, f"job {job.job_id!r} metadata"),
-                job.created_at,
-                parent_key,
-                parent_step,
-            )
-            self._tracks[job.job_id] = _Track(key, 0, (row, [(key, r, s) for r, s in baselines]))
+            error = None if job.error is None else repr(job.error)
+            write = StatusWrite(track, job.status.value, job.finished_at, error)
+            queue.finish_locked(track, write)
+            # Forget the attempts of a finished job (a failed job resumed later starts afresh).
+            for k in [k for k in self._prior_attempts if k[0] == job.job_id]:
+                del self._prior_attempts[k]
+        queue.flush(write)
+
+    def _late_track_locked(self, job: JobContext) -> Track:
+        """A track for a job that finished (and was forgotten) while an activation ran."""
+        key = self.store.job_key(job.job_id)
+        if key is None:
+            raise StateError(f"job {job.job_id} was never recorded")
+        track = self._queue.tracks[job.job_id] = Track(job.job_id, key, self.store.last_step(key))
+        track.finished = True
+        return track
+
+    # -- data in slots -----------------------------------------------------------------------
 
     def slot_received(self, worker: Worker, routine_id: str, slot: str, item: QueuedItem) -> None:
         if get_current_job() is item.job:
-            # Emitted by the activation running in this thread: it is written with that
-            # activation's commit. Until then a consumer must not commit before it.
-            self._unsettled.add(item.uid)
-            pending = getattr(self._local, "pending", None)
-            if pending is None:
-                pending = self._local.pending = []
-            pending.append(item.uid)
+            # Emitted by the activation running in this thread: written with that activation.
+            # Until then whatever consumes or drops it waits (see CommitQueue).
+            self._queue.unsettled.add(item.uid)
             return
         try:
             self._write_posted(routine_id, slot, item)
@@ -152,43 +174,41 @@ class StoreRecorder(Observer):
             _log.exception("could not record data posted to %s.%s", routine_id, slot)
 
     def _write_posted(self, routine_id: str, slot: str, item: QueuedItem) -> None:
-        store = self.store
+        store, queue = self.store, self._queue
         item_id = store.item_id(item.uid)
         if item_id == item.uid:
             return  # resumed data: already in the store
         job = item.job
         assert job is not None
         data = encode(item.data, f"data posted to routine {routine_id!r} slot {slot!r}")
-        with self._cond:
-            track = self._tracks.get(job.job_id)
+        with self._lock:
+            track = queue.tracks.get(job.job_id)
             if track is None:
                 return
-            pending, track.pending_row = track.pending_row, None
-            row, baselines = pending if pending is not None else (None, [])
-            store.write_posted(
-                row, [(item_id, track.key, routine_id, slot, data, None, track.step)], baselines
-            )
+            write = PostedWrite(track, [(item_id, routine_id, slot, data)])
+            queue.enqueue_locked(write)
+        queue.flush(write)
 
     def slot_dropped(self, worker: Worker, routine_id: str, slot: str, item: QueuedItem) -> None:
-        # Called under the worker's lock: never wait here for the emitting activation (its
-        # logic may need that lock to emit again); leave the drop to its commit instead.
-        with self._cond:
-            if item.uid in self._unsettled:
-                self._drops[item.uid] = item
-                return
-        self._write_drop(item)
-
-    def _write_drop(self, item: QueuedItem) -> None:
+        # Called under the worker's lock. Data whose activation is not committed yet is
+        # marked right after that commit: the queue holds the drop, this thread goes on.
         job = item.job
-        if job is None or item.uid in self._void:
-            return  # never recorded, so never queued again
+        if job is None:
+            return
+        queue = self._queue
         try:
-            with self._cond:
-                track = self._tracks.get(job.job_id) or self._late_track(job)
-                self.store.write_drop(self.store.item_id(item.uid), track.step)
+            with self._lock:
+                track = queue.tracks.get(job.job_id) or self._late_track_locked(job)
+                write = DropWrite(track, item.uid, self.store.item_id(item.uid))
+                queue.enqueue_locked(write)
+            queue.flush(write)
         except Exception:
             # A drop that is not recorded only means the data runs after a resume.
-            _log.exception("could not record that %r was dropped", item)
+            _log.exception(
+                "could not record that %r was dropped from %s.%s", item, routine_id, slot
+            )
+
+    # -- attempts ----------------------------------------------------------------------------
 
     def activation_starting(self, worker: Worker, record: ActivationRecord) -> None:
         handler = worker.nodes[record.routine_id].error_handler
@@ -199,7 +219,7 @@ class StoreRecorder(Observer):
             job_id = record.job_id or ""
             begun = 0
             if self._prior_attempts:
-                with self._cond:
+                with self._lock:
                     begun = self._prior_attempts.pop((job_id, record.routine_id, inputs), 0)
                     if begun:
                         self._carried[record] = begun
@@ -210,7 +230,7 @@ class StoreRecorder(Observer):
 
     def _carry_attempts(self, record: ActivationRecord) -> None:
         """Add the attempts begun before a restart to the count of this run's attempts."""
-        with self._cond:
+        with self._lock:
             begun = self._carried.pop(record, 0)
         record.attempts += begun
 
@@ -231,112 +251,104 @@ class StoreRecorder(Observer):
         job = record.job
         if job is None:
             return
-        with self._cond:
-            track = self._tracks.get(job.job_id)
-            if track is not None:
-                self.store.write_attempts(track.key, record.routine_id, inputs, begun)
+        queue = self._queue
+        with self._lock:
+            track = queue.tracks.get(job.job_id)
+            if track is None:
+                return
+            write = AttemptsWrite(track, record.routine_id, inputs, begun)
+            queue.enqueue_locked(write)
+        queue.flush(write)
+
+    # -- activations -------------------------------------------------------------------------
 
     def activation_finished(self, worker: Worker, record: ActivationRecord) -> None:
         if self._carried:
             self._carry_attempts(record)
-        mine: list[int] = getattr(self._local, "pending", None) or []
-        self._local.pending = None
+        produced = record.produced
+        provides = [item.uid for _, _, item in produced] if produced else []
+        queue = self._queue
+        write: Write | None = None
         try:
-            self._record(worker, record, mine)
-        finally:
-            if mine:
-                with self._cond:
-                    self._unsettled.difference_update(mine)
-                    self._cond.notify_all()
-                    dropped = [self._drops.pop(uid) for uid in mine if uid in self._drops]
-                for item in dropped:
-                    self._write_drop(item)
-
-    def _record(self, worker: Worker, record: ActivationRecord, mine: list[int]) -> None:
-        job = record.job
-        if job is None:
-            return
-        consumed = record.consumed
-        if self._unsettled:
-            with self._cond:
-                self._cond.wait_for(lambda: not any(i.uid in self._unsettled for i in consumed))
-        if self._skip(worker, record, job):
-            with self._cond:
-                self._void.update(mine)
-            return
-        store = self.store
-        item_id = store.item_id
-        rid = record.routine_id
-        try:
-            produced_data = [
-                (r, s, item, encode(item.data, f"routine {rid!r} emitted to {r!r} slot {s!r}"))
-                for r, s, item in record.produced
-            ]
-            emitted = encode(record.emitted, f"routine {rid!r} emitted events")
+            write = self._enqueue_activation(worker, record, provides)
         except SerializationError as exc:
-            self._refuse(record, exc, mine)
-            return
+            # Left out, and failed with exc: the worker applies the routine's error strategy
+            # once this hook returns.
+            if record.error is None:
+                record.error = exc
+        finally:
+            if write is None and provides:
+                with self._lock:
+                    queue.void_locked(provides)
+        # Without a write, commits whatever giving up its emits released.
+        queue.flush(write)
+
+    def _enqueue_activation(
+        self, worker: Worker, record: ActivationRecord, provides: list[int]
+    ) -> Write | None:
+        """Queue the write of a finished activation; None if it is left out (see _skip)."""
+        job = record.job
+        if job is None or self._skip(worker, record, job):
+            return None
+        item_id = self.store.item_id
+        rid = record.routine_id
+        produced = [
+            (
+                item_id(item.uid),
+                r,
+                s,
+                encode(item.data, f"routine {rid!r} emitted to {r!r} slot {s!r}"),
+            )
+            for r, s, item in record.produced
+        ]
+        emitted = encode(record.emitted, f"routine {rid!r} emitted events")
+        routine_state, version = self._read_state(worker, rid)
+        state = encode_or_none(routine_state, f"routine {rid!r} routine state")
         error = record.error
         fatal = error is not None and worker.nodes[rid].error_handler.strategy in _FATAL
+        consumed = record.consumed
         inputs = [item_id(item.uid) for item in consumed]
-        with self._cond:
-            try:
-                # Read under the lock, so the latest commit holds the latest state even when
-                # activations of one routine finish concurrently.
-                state = encode_or_none(
-                    worker.state.get_routine_state(rid), f"routine {rid!r} routine state"
-                )
-            except SerializationError as exc:
-                self._refuse(record, exc, mine)
-                return
-            track = self._tracks.get(job.job_id) or self._late_track(job)
-            act_id = store.new_act_id()
-            track.step += 1
-            step = track.step
-            key = track.key
-            produced: list[ItemValues] = [
-                (item_id(item.uid), key, r, s, data, act_id, step)
-                for r, s, item, data in produced_data
-            ]
-            activation: ActivationValues = (
-                act_id,
-                key,
-                step,
-                record.seq,
-                rid,
-                json.dumps(inputs),
-                emitted,
-                state,
-                None if error is None else repr(error),
-                int(fatal),
-                record.attempts,
-                record.started_at,
-                record.duration,
+        row = (
+            record.seq,
+            rid,
+            json.dumps(inputs),
+            emitted,
+            None if error is None else repr(error),
+            int(fatal),
+            record.attempts,
+            record.started_at,
+            record.duration,
+        )
+        queue = self._queue
+        state_key = (worker.worker_id, rid)
+        with self._lock:
+            track = queue.tracks.get(job.job_id) or self._late_track_locked(job)
+            state = queue.state_locked(state_key, version, state)
+            write = ActivationWrite(
+                track,
+                [item.uid for item in consumed],
+                provides,
+                inputs,
+                produced,
+                row,
+                (state_key, version, state),
             )
-            try:
-                store.write_activation(activation, [(act_id, i) for i in inputs], produced)
-            except BaseException:
-                track.step -= 1
-                self._void.update(mine)
-                raise
+            queue.enqueue_locked(write)
+        return write
 
-    def _refuse(self, record: ActivationRecord, exc: SerializationError, mine: list[int]) -> None:
-        """Leave out an activation whose data is not JSON, and fail it with ``exc``."""
-        # The worker applies the routine's error strategy to it once this hook returns.
-        if record.error is None:
-            record.error = exc
-        with self._cond:
-            self._void.update(mine)
+    def _read_state(self, worker: Worker, routine_id: str) -> tuple[Any, int]:
+        """The routine's state now, and a number that orders this read among all reads."""
+        state = worker.state
+        with state.lock:
+            return state.get_routine_state(routine_id), next(self._versions)
 
     def _skip(self, worker: Worker, record: ActivationRecord, job: JobContext) -> bool:
         """Whether to leave ``record`` out, so that resuming runs it again.
 
-        Left out: an activation that consumed data whose producer was left out, and one that
-        emitted after its job was stopped (the worker dropped those emits, so recording it as
-        done would lose them).
+        Left out: an activation that emitted after its job was stopped (the worker dropped
+        those emits, so recording it as done would lose them). One that consumed data whose
+        producer was left out is left out by the queue.
         """
-        if self._void and any(item.uid in self._void for item in record.consumed):
-            return True
         if job.error is None or not record.emitted:
             return False
         fanout: dict[str, int] = {}
@@ -345,27 +357,3 @@ class StoreRecorder(Observer):
                 fanout[c.event] = fanout.get(c.event, 0) + 1
         expected = sum(fanout.get(event, 0) for event, _ in record.emitted)
         return len(record.produced) < expected
-
-    def _late_track(self, job: JobContext) -> _Track:
-        """A track for a job that finished while one of its activations still ran."""
-        key = self.store.job_key(job.job_id)
-        if key is None:
-            raise SerializationError(f"job {job.job_id} was never recorded")
-        track = _Track(key, self.store.last_step(key), None)
-        return track
-
-    def job_finished(self, worker: Worker, job: JobContext) -> None:
-        with self._cond:
-            track = self._tracks.pop(job.job_id, None)
-            if track is None:
-                return
-            if track.pending_row is not None:  # finished before any data was queued
-                row, baselines = track.pending_row
-                self.store.write_posted(row, [], baselines)
-            error = None if job.error is None else repr(job.error)
-            self.store.write_job_status(track.key, job.status.value, job.finished_at, error)
-        # Forget the attempts of a finished job (a failed job resumed later starts afresh).
-        if self._prior_attempts:
-            with self._cond:
-                for k in [k for k in self._prior_attempts if k[0] == job.job_id]:
-                    del self._prior_attempts[k]

@@ -1,10 +1,12 @@
 """SqliteStore: an embedded job store in one SQLite file (WAL mode), created on first use.
 
 The store is the single writer of its file: one connection, guarded by a lock, used from
-whichever worker thread records. Each write method is one transaction.
+whichever worker thread commits (see ``_commits.py``). Each :meth:`SqliteStore.write_batch`
+is one transaction; a background thread copies the WAL into the database file
+(``_checkpointer.py``), so no commit pays for that.
 
 Durability: the file runs in WAL mode with ``synchronous=NORMAL``. A commit is in the WAL
-(in the operating system's page cache) when the write method returns, so a process that is
+(in the operating system's page cache) when ``write_batch`` returns, so a process that is
 killed, even with SIGKILL, loses nothing committed. The WAL is synced to disk at
 checkpoints only, so a power loss or kernel crash may lose the last commits since the
 previous checkpoint; the database stays consistent either way.
@@ -12,28 +14,29 @@ previous checkpoint; the database stays consistent either way.
 
 from __future__ import annotations
 
+import itertools
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from routilux.core.errors import ConfigurationError, SerializationError
 from routilux.store import _schema as sql
+from routilux.store._checkpointer import Checkpointer
 from routilux.store._json import decode
+from routilux.store._writes import Batch
 from routilux.store.records import UNFINISHED, ActivationRow, ItemRow, JobRow
 
 __all__ = ["SqliteStore"]
 
+# Rows per INSERT into the writes view: well under SQLite's limit of 32,766 parameters.
+_WRITES_PER_STATEMENT = 500
+
 ITEM_ID_SHIFT = 40
 """Item ids are ``session << 40 | QueuedItem.uid``: unique across restarts of the process."""
-
-ItemValues = tuple[int, int, str, str, str, "int | None", int]
-ActivationValues = tuple[
-    int, int, int, int, str, str, str, "str | None", "str | None", int, int, Any, Any
-]
 
 
 class SqliteStore:
@@ -48,8 +51,15 @@ class SqliteStore:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
+        self._checkpointer = Checkpointer(self.path)
         try:
-            self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._conn = sqlite3.connect(
+                self.path,
+                isolation_level=None,
+                check_same_thread=False,
+                # A statement per size of a round of writes (see _schema.insert_writes).
+                cached_statements=512,
+            )
         except sqlite3.Error as exc:
             raise SerializationError(f"cannot open job store {self.path}: {exc}") from exc
         try:
@@ -66,9 +76,8 @@ class SqliteStore:
             conn.execute(pragma)
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for statement in sql.SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
+            for statement in sql.SCHEMA:
+                conn.execute(statement)
             row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
             if row is None:
                 conn.execute("INSERT INTO meta VALUES ('schema', ?)", (sql.SCHEMA_VERSION,))
@@ -78,8 +87,11 @@ class SqliteStore:
                 "INSERT INTO sessions (opened_at, pid) VALUES (?, ?)", (time.time(), os.getpid())
             )
             self.session: int = cursor.lastrowid or 0
-            self._next_job_key = _max_plus_one(conn, "SELECT max(job_key) FROM jobs")
-            self._next_act_id = _max_plus_one(conn, "SELECT max(act_id) FROM activations")
+            # Handed out without a lock: next() on a count is atomic.
+            self._job_keys = itertools.count(_max_plus_one(conn, "SELECT max(job_key) FROM jobs"))
+            self._act_ids = itertools.count(
+                _max_plus_one(conn, "SELECT max(act_id) FROM activations")
+            )
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -96,6 +108,7 @@ class SqliteStore:
 
     def close(self) -> None:
         """Close the connection (idempotent)."""
+        self._checkpointer.close()
         with self._lock:
             if self._conn is not None:
                 self._conn.close()
@@ -112,80 +125,51 @@ class SqliteStore:
         return uid if uid >> ITEM_ID_SHIFT else (self.session << ITEM_ID_SHIFT) | uid
 
     def new_job_key(self) -> int:
-        with self._lock:
-            key = self._next_job_key
-            self._next_job_key += 1
-            return key
+        """A ``job_key`` no job in the file has."""
+        return next(self._job_keys)
 
     def new_act_id(self) -> int:
-        with self._lock:
-            act_id = self._next_act_id
-            self._next_act_id += 1
-            return act_id
+        """An ``act_id`` no activation in the file has."""
+        return next(self._act_ids)
 
-    # -- writes (each one transaction) -------------------------------------------------------
+    # -- writes -----------------------------------------------------------------------------
 
-    def write_posted(
-        self,
-        job: tuple[int, str, str, str, str, float, int | None, int | None] | None,
-        items: Sequence[ItemValues],
-        baselines: Iterable[tuple[int, str, str]] = (),
-    ) -> None:
-        """Record a new (or resumed) job's row and data posted to it from outside."""
-        with self._lock:
-            conn = self._conn
-            conn.execute("BEGIN")
-            try:
-                if job is not None:
-                    conn.execute(sql.INSERT_JOB, job)
-                conn.executemany(sql.INSERT_BASELINE, baselines)
-                conn.executemany(sql.INSERT_ITEM, items)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+    def write_batch(self, batch: Batch) -> None:
+        """Write ``batch`` in one transaction (all of it, or nothing if it raises).
 
-    def write_activation(
-        self,
-        activation: ActivationValues,
-        consumed: Sequence[tuple[int, int]],
-        produced: Sequence[ItemValues],
-    ) -> None:
-        """Record one finished activation with what it consumed and what it queued."""
+        :class:`~routilux.store.StoreRecorder` builds the batches; see ``_writes.py``.
+        """
+        # Rows a statement refers to come first: jobs before their items, items before
+        # what consumes or drops them, jobs before their statuses.
+        steps = [
+            (statement, rows)
+            for statement, rows in (
+                (sql.INSERT_JOB, batch.jobs),
+                (sql.INSERT_BASELINE, batch.baselines),
+                (None, batch.rows),
+                (sql.UPSERT_ATTEMPTS, batch.attempts),
+                (sql.DROP_ITEM, batch.drops),
+                (sql.FINISH_JOB, batch.statuses),
+            )
+            if rows
+        ]
         with self._lock:
             conn = self._conn
-            conn.execute("BEGIN")
-            try:
-                # One row is the common case; execute() skips executemany's iterator set-up.
-                if len(consumed) == 1:
-                    conn.execute(sql.CONSUME_ITEM, consumed[0])
-                else:
-                    conn.executemany(sql.CONSUME_ITEM, consumed)
-                if len(produced) == 1:
-                    conn.execute(sql.INSERT_ITEM, produced[0])
-                elif produced:
-                    conn.executemany(sql.INSERT_ITEM, produced)
-                conn.execute(sql.INSERT_ACTIVATION, activation)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-
-    def write_drop(self, item_id: int, step: int) -> None:
-        """Record that queued data was removed without running, after the job's ``step``."""
-        with self._lock:
-            self._conn.execute(sql.DROP_ITEM, (step, item_id))
-
-    def write_attempts(self, job_key: int, routine_id: str, inputs: str, begun: int) -> None:
-        """Record that ``begun`` attempts of an activation have started (retries survive)."""
-        with self._lock:
-            self._conn.execute(sql.UPSERT_ATTEMPTS, (job_key, routine_id, inputs, begun))
-
-    def write_job_status(
-        self, job_key: int, status: str, finished_at: float | None, error: str | None
-    ) -> None:
-        with self._lock:
-            self._conn.execute(sql.FINISH_JOB, (status, finished_at, error, job_key))
+            if len(steps) == 1 and len(steps[0][1]) <= (
+                _WRITES_PER_STATEMENT if steps[0][0] is None else 1
+            ):
+                # One statement is a transaction of its own: no BEGIN and COMMIT to run.
+                _run(conn, *steps[0])
+            else:
+                conn.execute("BEGIN")
+                try:
+                    for statement, rows in steps:
+                        _run(conn, statement, rows)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+            self._checkpointer.committed()
 
     # -- reads ---------------------------------------------------------------------------
 
@@ -344,6 +328,18 @@ class SqliteStore:
             "AND a.routine_id = t.routine_id AND a.inputs = t.inputs)",
             (job_key,),
         )
+
+
+def _run(conn: sqlite3.Connection, statement: str | None, rows: Sequence[Sequence[Any]]) -> None:
+    """Run ``statement`` for each row; None: the rows of the writes view, in one statement."""
+    if statement is None:
+        for start in range(0, len(rows), _WRITES_PER_STATEMENT):
+            chunk = rows[start : start + _WRITES_PER_STATEMENT]
+            conn.execute(sql.insert_writes(len(chunk)), [v for row in chunk for v in row])
+    elif len(rows) == 1:
+        conn.execute(statement, rows[0])  # skips executemany's iterator set-up
+    else:
+        conn.executemany(statement, rows)
 
 
 def _migrate(conn: sqlite3.Connection, version: str, path: Path) -> None:

@@ -1,0 +1,269 @@
+"""CommitQueue: puts a recorder's writes in a safe order and commits them in groups.
+
+The rule that keeps a resume exact: a write that refers to queued data (an activation that
+consumed it, a drop) never commits before the activation that emitted that data. Writes
+that arrive while their producer is uncommitted wait here, in memory, instead of blocking
+their thread; the producer's commit releases them.
+
+Commits are grouped. A thread with a write to commit becomes the committer if nobody is,
+and commits everything ready, in one transaction per round, until nothing is left; a thread
+that arrives meanwhile waits for the round that carries its write. With one thread this is
+one transaction per activation, written before the activation is booked; with several it
+is fewer, larger transactions, and no thread waits on another's logic.
+
+Every write returns from :meth:`CommitQueue.flush` only once it is committed (or given
+up), together with the writes its commit released: so when a worker books an activation,
+everything it and its waiting consumers did is in the file.
+"""
+
+from __future__ import annotations
+
+import _thread
+import logging
+import threading
+from collections import deque
+
+from routilux.store._writes import ActivationWrite, Batch, StatusWrite, Track, Write
+from routilux.store.sqlite import SqliteStore
+
+__all__ = ["CommitQueue"]
+
+_log = logging.getLogger("routilux.store")
+
+MAX_BATCH = 256
+"""Writes per transaction at most, so one commit stays short."""
+
+# A round of commits: its rows, its writes, and each track's step before it.
+_Round = tuple[Batch, list[Write], dict[Track, int]]
+
+
+class CommitQueue:
+    """Ordering and group commit of writes into ``store``.
+
+    Everything here is guarded by :attr:`lock`, which recorders also hold while they look
+    up tracks and enqueue writes. A routine's state is read (outside the lock) with a
+    version number; a write that commits after a newer read holds that newer state, so the
+    latest commit always holds the latest state (see :meth:`state_locked`).
+
+    Args:
+        store: Where to commit.
+    """
+
+    def __init__(self, store: SqliteStore) -> None:
+        self.store = store
+        self.lock = threading.Lock()
+        self.tracks: dict[str, Track] = {}
+        # Item uids emitted by activations not committed yet, and the writes waiting on them.
+        self.unsettled: set[int] = set()
+        self._waiting: dict[int, list[Write]] = {}
+        # Item uids that will never be committed (their activation was left out).
+        self.void: set[int] = set()
+        # The latest state read per (worker_id, routine_id): (version, json).
+        self._states: dict[tuple[str, str], tuple[int, str | None]] = {}
+        self._ready: deque[Write] = deque()
+        self._committing = False
+        self._gates: list[tuple[Write, _thread.LockType]] = []
+
+    # -- enqueueing (with the lock held) ---------------------------------------------------
+
+    def enqueue_locked(self, write: Write) -> None:
+        """Queue ``write``: ready to commit, or waiting for the data it needs."""
+        track = write.track
+        track.pending += 1
+        needs = write.needs
+        if needs:
+            void = self.void
+            if void and any(uid in void for uid in needs):
+                void.difference_update(needs)  # each data point is consumed once
+                self._give_up_locked(write)
+                return
+            unsettled = self.unsettled
+            if unsettled:
+                blockers = [uid for uid in needs if uid in unsettled]
+                if blockers:
+                    write.blockers = len(blockers)
+                    track.blocked += 1
+                    for uid in blockers:
+                        self._waiting.setdefault(uid, []).append(write)
+                    return
+        self._ready.append(write)
+
+    def finish_locked(self, track: Track, status: StatusWrite) -> None:
+        """Queue the job's final ``status``, after every write of it still waiting."""
+        track.finished = True
+        track.pending += 1
+        if track.blocked:
+            status.blockers = 1  # released when the track's last blocked write is
+            track.parked = status
+        else:
+            self._ready.append(status)
+
+    def void_locked(self, uids: list[int]) -> None:
+        """Data emitted by an activation that will not be recorded: nothing may wait for it."""
+        for uid in uids:
+            self.unsettled.discard(uid)
+            self.void.add(uid)
+            for write in self._waiting.pop(uid, ()):
+                write.void = True
+                write.blockers -= 1
+                if not write.blockers:
+                    self._release_locked(write)
+
+    def state_locked(self, key: tuple[str, str], version: int, state: str | None) -> str | None:
+        """The state an activation write should hold: its own, or a newer one read since."""
+        latest = self._states.get(key)
+        if latest is not None and latest[0] > version:
+            return latest[1]
+        self._states[key] = (version, state)
+        return state
+
+    # -- committing ------------------------------------------------------------------------
+
+    def flush(self, write: Write | None = None) -> None:
+        """Return once ``write`` (and what its commit released) is committed or given up.
+
+        A write still waiting for its producer returns at once: the producer's flush covers
+        it. With no ``write``, only commit what is ready, if nobody else is committing.
+        """
+        while True:
+            with self.lock:
+                if write is None:
+                    if self._committing or not self._ready:
+                        return
+                elif write.blockers or _settled(write):
+                    return
+                if not self._committing:
+                    self._committing = True
+                    first = self._take_round_locked()
+                    break
+                assert write is not None  # without one, it returned: somebody commits
+                # Each waiter sleeps on a gate of its own, opened when its write is done:
+                # waking every waiter after every round would wake threads that only go
+                # back to sleep, each taking the GIL from the committer on the way.
+                gate = _thread.allocate_lock()
+                gate.acquire()
+                self._gates.append((write, gate))
+            gate.acquire()
+        self._commit_rounds(first)
+
+    def _commit_rounds(self, round_: _Round | None) -> None:
+        """Commit ``round_`` and the rounds after it until nothing is ready (this thread is
+        the committer until then)."""
+        lock = self.lock
+        try:
+            while round_ is not None:
+                batch, writes, steps = round_
+                try:
+                    self.store.write_batch(batch)
+                    failed = False
+                except Exception:
+                    _log.exception("could not commit %d writes to %s", len(writes), self.store)
+                    failed = True
+                with lock:
+                    if failed:
+                        for track, step in steps.items():
+                            track.step = step
+                        for write in writes:
+                            self._give_up_locked(write)
+                    else:
+                        self._settle_locked(writes)
+                    round_ = self._take_round_locked()
+                    if round_ is None:
+                        self._committing = False
+                    # When done: the rest wait for writes that are not ready (not committed
+                    # by anyone now), and one of them commits next.
+                    self._open_gates_locked(everyone=round_ is None)
+        except BaseException:
+            with lock:
+                self._committing = False
+                self._open_gates_locked(everyone=True)
+            raise
+
+    def _open_gates_locked(self, everyone: bool) -> None:
+        """Wake the waiters whose writes are done (or all of them)."""
+        gates = self._gates
+        if not gates:
+            return
+        keep = []
+        for write, gate in gates:
+            if everyone or _settled(write):
+                gate.release()
+            else:
+                keep.append((write, gate))
+        self._gates = keep
+
+    def _take_round_locked(self) -> _Round | None:
+        """The next round: up to MAX_BATCH ready writes, in order, with the steps before it
+        (to give back if it fails); None if nothing is ready."""
+        ready = self._ready
+        if not ready:
+            return None
+        batch = Batch()
+        writes: list[Write] = []
+        steps: dict[Track, int] = {}
+        new_act_id = self.store.new_act_id
+        while ready and len(writes) < MAX_BATCH:
+            write = ready.popleft()
+            track = write.track
+            if track not in steps:
+                steps[track] = track.step
+            write.add_to(batch, new_act_id)
+            writes.append(write)
+        return batch, writes, steps
+
+    def _settle_locked(self, writes: list[Write]) -> None:
+        """``writes`` are committed: release what waited for the data they added."""
+        unsettled, waiting = self.unsettled, self._waiting
+        for write in writes:
+            write.done = True
+            for uid in write.provides:
+                unsettled.discard(uid)
+                waiters = waiting.pop(uid, None)
+                if waiters is None:
+                    continue
+                for waiter in waiters:
+                    waiter.blockers -= 1
+                    if not waiter.blockers:
+                        write.after.append(waiter)
+                        self._release_locked(waiter)
+            self._forget_locked(write.track)
+
+    def _release_locked(self, write: Write) -> None:
+        """``write`` waits for nothing more: ready to commit, or given up."""
+        track = write.track
+        track.blocked -= 1
+        if write.void:
+            self._give_up_locked(write)
+        else:
+            if isinstance(write, ActivationWrite):
+                # It commits after writes enqueued later: give it the newest state read.
+                write.state = self.state_locked(write.state_key, write.version, write.state)
+            self._ready.append(write)
+        parked = track.parked
+        if parked is not None and not track.blocked:
+            track.parked = None
+            parked.blockers = 0
+            self._ready.append(parked)
+
+    def _give_up_locked(self, write: Write) -> None:
+        """``write`` will never commit; neither will what waits for the data it adds."""
+        write.done = write.void = True
+        if write.provides:
+            self.void_locked(list(write.provides))
+        self._forget_locked(write.track)
+
+    def _forget_locked(self, track: Track) -> None:
+        track.pending -= 1
+        if track.finished and not track.pending and self.tracks.get(track.job_id) is track:
+            del self.tracks[track.job_id]
+
+
+def _settled(write: Write) -> bool:
+    """Whether ``write`` and every write its commit released (transitively) are done."""
+    stack = [write]
+    while stack:
+        current = stack.pop()
+        if not current.done:
+            return False
+        stack.extend(current.after)
+    return True

@@ -1,0 +1,221 @@
+"""The writes a recorder commits (activations, posted data, drops, attempts, job statuses).
+
+Each write knows the rows it adds to a :class:`Batch`, the rows of one transaction. Steps,
+activation ids and "posted after" counts are given out when a write joins a batch, so they
+follow the order in which writes commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+__all__ = [
+    "ActivationWrite",
+    "AttemptsWrite",
+    "Batch",
+    "DropWrite",
+    "PostedWrite",
+    "StatusWrite",
+    "Track",
+    "Write",
+]
+
+JobValues = tuple[int, str, str, str, str, float, "int | None", "int | None"]
+
+
+class Batch:
+    """The rows of one transaction, by statement (see ``SqliteStore.write_batch``).
+
+    ``rows`` go to the ``writes`` view: each carries an activation, an item it emitted
+    (or a posted item) and an item it consumed, any of them NULL (see ``_schema``).
+    """
+
+    __slots__ = ("attempts", "baselines", "drops", "jobs", "rows", "statuses")
+
+    def __init__(self) -> None:
+        self.jobs: list[JobValues] = []
+        self.baselines: list[tuple[int, str, str]] = []
+        self.rows: list[tuple[Any, ...]] = []
+        self.attempts: list[tuple[int, str, str, int]] = []
+        self.drops: list[tuple[int, int]] = []
+        self.statuses: list[tuple[str, float | None, str | None, int]] = []
+
+
+# A row of the writes view without its activation, for an item or a consumption alone.
+_NO_ACTIVATION = (None,) * 10
+
+
+class Track:
+    """One job as the recorder knows it, from its start until its last write commits.
+
+    Attributes:
+        job_id: The job.
+        key: Its ``job_key`` in the store.
+        step: Steps given out so far (the next activation to commit gets ``step + 1``).
+        pending_row: The job's row and fork baselines, written with its first data.
+        pending: Writes of the job not committed yet.
+        blocked: Of those, the ones waiting for another activation's commit.
+        finished: The job has finished; it is forgotten once ``pending`` is 0.
+        parked: The job's status, held back until no write of it is blocked.
+    """
+
+    __slots__ = ("blocked", "finished", "job_id", "key", "parked", "pending", "pending_row", "step")
+
+    def __init__(
+        self,
+        job_id: str,
+        key: int,
+        step: int,
+        pending_row: tuple[JobValues, list[tuple[int, str, str]]] | None = None,
+    ) -> None:
+        self.job_id = job_id
+        self.key = key
+        self.step = step
+        self.pending_row = pending_row
+        self.pending = 0
+        self.blocked = 0
+        self.finished = False
+        self.parked: StatusWrite | None = None
+
+    def __repr__(self) -> str:
+        return f"<Track {self.job_id[:8]} step {self.step}, {self.pending} pending>"
+
+
+class Write:
+    """Something to commit for a job, and where it stands.
+
+    Attributes:
+        track: The job it belongs to.
+        needs: Item uids it refers to; it waits while one of them is not committed.
+        provides: Item uids it adds (an activation's emits).
+        blockers: How many of ``needs`` it still waits for.
+        done: Committed, or given up (``void``).
+        void: Given up: it never commits (a resume runs the activation again).
+        after: Writes that waited for this one and were released by its commit.
+    """
+
+    __slots__ = ("after", "blockers", "done", "needs", "provides", "track", "void")
+
+    def __init__(
+        self, track: Track, needs: Sequence[int] = (), provides: Sequence[int] = ()
+    ) -> None:
+        self.track = track
+        self.needs = needs
+        self.provides = provides
+        self.blockers = 0
+        self.done = False
+        self.void = False
+        self.after: list[Write] = []
+
+    def add_to(self, batch: Batch, new_act_id: Callable[[], int]) -> None:
+        """Add this write's rows to ``batch`` (numbering its step, if it has one)."""
+        raise NotImplementedError
+
+
+class ActivationWrite(Write):
+    """A finished activation: it consumes its inputs, adds its emits and its row.
+
+    ``state`` is the routine's state right after it (JSON), read as version ``version``
+    of the routine ``state_key``; a write that commits later than a newer read takes that
+    newer state (see ``CommitQueue``).
+    """
+
+    __slots__ = ("inputs", "produced", "row", "state", "state_key", "tail", "version")
+
+    def __init__(
+        self,
+        track: Track,
+        needs: Sequence[int],
+        provides: Sequence[int],
+        inputs: list[int],
+        produced: list[tuple[int, str, str, str]],
+        row: tuple[Any, ...],
+        state: tuple[tuple[str, str], int, str | None],
+    ) -> None:
+        super().__init__(track, needs, provides)
+        self.inputs = inputs  # item ids consumed
+        self.produced = produced  # (item_id, routine_id, slot, data_json) emitted
+        # (worker_seq, routine_id, inputs_json, emitted_json), then the state, then
+        # (error, fatal, attempts, started_at, duration): the writes view's columns.
+        self.row, self.tail = row[:4], row[4:]
+        self.state_key, self.version, self.state = state
+
+    def add_to(self, batch: Batch, new_act_id: Callable[[], int]) -> None:
+        track = self.track
+        track.step += 1
+        step, key, act_id = track.step, track.key, new_act_id()
+        inputs, produced = self.inputs, self.produced
+        consumed = inputs[0] if inputs else None
+        item = produced[0] if produced else (None, None, None, None)
+        batch.rows.append((act_id, key, step, *self.row, self.state, *self.tail, consumed, *item))
+        # Usually one input and at most one emit; the rest go in rows of their own.
+        for i in range(1, max(len(inputs), len(produced))):
+            consumed = inputs[i] if i < len(inputs) else None
+            item = produced[i] if i < len(produced) else (None, None, None, None)
+            batch.rows.append((act_id, key, step, *_NO_ACTIVATION, consumed, *item))
+
+
+class PostedWrite(Write):
+    """Data queued from outside (post, inject, resume, fork), with the job's row if new."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, track: Track, items: list[tuple[int, str, str, str]]) -> None:
+        super().__init__(track)
+        self.items = items  # (item_id, routine_id, slot, data_json)
+
+    def add_to(self, batch: Batch, new_act_id: Callable[[], int]) -> None:
+        track = self.track
+        if track.pending_row is not None:  # the job's first write
+            (job, baselines), track.pending_row = track.pending_row, None
+            batch.jobs.append(job)
+            batch.baselines.extend(baselines)
+        key, step = track.key, track.step
+        batch.rows.extend((None, key, step, *_NO_ACTIVATION, None, *item) for item in self.items)
+
+
+class DropWrite(Write):
+    """Queued data removed from its slot without running (the debugger's drop)."""
+
+    __slots__ = ("item_id",)
+
+    def __init__(self, track: Track, uid: int, item_id: int) -> None:
+        super().__init__(track, needs=(uid,))
+        self.item_id = item_id
+
+    def add_to(self, batch: Batch, new_act_id: Callable[[], int]) -> None:
+        batch.drops.append((self.track.step, self.item_id))
+
+
+class AttemptsWrite(Write):
+    """How many attempts of an activation have begun (so retries survive a restart)."""
+
+    __slots__ = ("begun", "inputs", "routine_id")
+
+    def __init__(self, track: Track, routine_id: str, inputs: str, begun: int) -> None:
+        super().__init__(track)
+        self.routine_id, self.inputs, self.begun = routine_id, inputs, begun
+
+    def add_to(self, batch: Batch, new_act_id: Callable[[], int]) -> None:
+        batch.attempts.append((self.track.key, self.routine_id, self.inputs, self.begun))
+
+
+class StatusWrite(Write):
+    """The job's status (running when resumed; completed, failed or cancelled at the end)."""
+
+    __slots__ = ("error", "finished_at", "status")
+
+    def __init__(
+        self, track: Track, status: str, finished_at: float | None, error: str | None
+    ) -> None:
+        super().__init__(track)
+        self.status, self.finished_at, self.error = status, finished_at, error
+
+    def add_to(self, batch: Batch, new_act_id: Callable[[], int]) -> None:
+        track = self.track
+        if track.pending_row is not None:  # finished before any data was queued
+            (job, baselines), track.pending_row = track.pending_row, None
+            batch.jobs.append(job)
+            batch.baselines.extend(baselines)
+        batch.statuses.append((self.status, self.finished_at, self.error, track.key))
