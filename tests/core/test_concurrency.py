@@ -219,22 +219,30 @@ def test_a_post_that_meets_a_leaving_drainer_still_runs(monkeypatch: pytest.Monk
         state = rt.exec(flow)
         worker = rt.get_worker(state.worker_id)
         original = type(worker)._next_locked
-        raced: list[threading.Thread] = []
+        raced: list[Any] = []  # the racing post's job
+
+        def post_racing() -> None:
+            raced.append(rt.post(flow, "r0", "input", {"n": 10})[1])
 
         def next_then_race(self: Any, allow_hold: bool) -> Any:
             activation = original(self, allow_hold)
             if activation is None and not raced:
                 # The drainer holds the lock here and still counts itself: a post now takes
                 # the lock-free path (pool size 1: the drainer is at the maximum).
-                poster = threading.Thread(target=rt.post, args=(flow, "r0", "input", {"n": 10}))
-                raced.append(poster)
+                poster = threading.Thread(target=post_racing)
                 poster.start()
                 poster.join(5)
                 assert not poster.is_alive(), "the racing post waited for the lock"
             return activation
 
         monkeypatch.setattr(type(worker), "_next_locked", next_then_race)
-        rt.post(flow, "r0", "input", {"n": 0})
-        assert rt.wait_until_all_jobs_finished(5), "the racing post was never run"
-    assert raced
+        _, first = rt.post(flow, "r0", "input", {"n": 0})
+        assert first.wait(5)
+        # The first job can finish before the racing post is made: wait for that job itself.
+        deadline = time.monotonic() + 5
+        while not raced and time.monotonic() < deadline:
+            time.sleep(0.001)
+        assert raced, "the race was never set up"
+        assert raced[0].wait(5), "the racing post was never run"
+        assert raced[0].status is JobStatus.COMPLETED
     assert sorted(point["n"] for point in state.shared_log) == [1, 11]
