@@ -4,13 +4,15 @@ With SQLite's automatic checkpoints, the commit that takes the WAL past 1,000 pa
 them all into the database file and syncs it: a stall of milliseconds for one activation,
 and a drainer that finishes nothing for that long makes the worker start another thread.
 The store turns automatic checkpoints off and this thread does the copying instead, on a
-connection of its own (SQLite runs it without the GIL):
+connection of its own (SQLite runs it without the GIL): a PASSIVE checkpoint after every
+``every`` commits, which never makes the writer wait.
 
-- a PASSIVE checkpoint after every ``every`` commits: it never makes the writer wait;
-- under a writer that never pauses, passive checkpoints never catch up with the end of
-  the WAL, so the WAL is never started over and its file keeps growing; past ``limit``
-  frames a RESTART checkpoint waits for the writer's current transaction and makes the
-  next one start the WAL from its beginning: one short wait every ``limit`` frames.
+Under a writer that never pauses, though, these checkpoints never reach the end of the
+WAL, and SQLite starts the WAL over only once a checkpoint has: its file would grow for as
+long as the load lasts. Past ``limit`` frames the thread asks the writer to run one
+checkpoint itself, between two transactions (:meth:`Checkpointer.take_catch_up`); that one
+reaches the end, so the next transaction starts the WAL from its beginning. Its cost (the
+few frames not copied yet, and syncing the files) falls on one commit in many thousands.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ class Checkpointer:
     Args:
         path: The database file.
         every: Commits between two checkpoints.
-        limit: WAL frames past which the WAL is restarted (see the module docstring).
+        limit: WAL frames past which the writer is asked to catch up (see above).
     """
 
     def __init__(self, path: Path, *, every: int = 200, limit: int = 20_000) -> None:
@@ -39,6 +41,7 @@ class Checkpointer:
         self.every = every
         self.limit = limit
         self._commits = 0
+        self._catch_up = False
         self._wake = threading.Event()
         self._closed = False
         self._thread: threading.Thread | None = None
@@ -53,6 +56,13 @@ class Checkpointer:
                 self._start()
             self._wake.set()
 
+    def take_catch_up(self) -> bool:
+        """Whether the writer should run a checkpoint now (asked once per request)."""
+        if self._catch_up:
+            self._catch_up = False
+            return True
+        return False
+
     def _start(self) -> None:
         with self._start_lock:
             if self._thread is None and not self._closed:
@@ -62,28 +72,27 @@ class Checkpointer:
                 self._thread.start()
 
     def _run(self) -> None:
-        conn = sqlite3.connect(self.path, isolation_level=None)
         try:
-            conn.execute("PRAGMA busy_timeout=5000")
+            conn = sqlite3.connect(self.path, isolation_level=None)
+        except sqlite3.Error:
+            _log.exception("cannot checkpoint %s", self.path)
+            return
+        try:
             while True:
                 self._wake.wait()
                 self._wake.clear()
                 if self._closed:
                     return
-                self._checkpoint(conn)
-        except sqlite3.Error:
-            _log.exception("checkpoints of %s stopped", self.path)
+                try:
+                    _, frames, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                except sqlite3.Error as exc:
+                    # Another checkpoint runs, say: the next round tries again.
+                    _log.debug("checkpoint of %s skipped: %s", self.path, exc)
+                    continue
+                if frames > self.limit:
+                    self._catch_up = True
         finally:
             conn.close()
-
-    def _checkpoint(self, conn: sqlite3.Connection) -> None:
-        try:
-            _, frames, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-            if frames > self.limit:
-                conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
-        except sqlite3.OperationalError as exc:
-            # Busy or locked: the next round tries again; the WAL only grows meanwhile.
-            _log.debug("checkpoint of %s skipped: %s", self.path, exc)
 
     def close(self) -> None:
         """Stop the thread (the store's last connection checkpoints when it closes)."""

@@ -169,7 +169,11 @@ class SqliteStore:
                 except BaseException:
                     conn.execute("ROLLBACK")
                     raise
-            self._checkpointer.committed()
+            checkpointer = self._checkpointer
+            checkpointer.committed()
+            if checkpointer.take_catch_up():
+                # Between transactions, so it reaches the end of the WAL (see _checkpointer).
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
 
     # -- reads ---------------------------------------------------------------------------
 
