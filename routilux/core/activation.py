@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from routilux.core.job import JobContext
     from routilux.core.queue import QueuedItem
+    from routilux.core.worker import Node
 
 __all__ = ["ActivationRecord"]
 
@@ -50,7 +51,7 @@ class ActivationRecord:
     def __init__(
         self,
         seq: int,
-        node: Any,
+        node: Node,
         job: JobContext,
         inputs: dict[str, list[Any]],
         consumed: list[QueuedItem],

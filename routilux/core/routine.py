@@ -13,6 +13,7 @@ from routilux.core.errors import ConfigurationError, StateError
 from routilux.core.event import Event
 from routilux.core.policies import ActivationPolicy, immediate_policy
 from routilux.core.slot import Slot
+from routilux.core.worker import emit_in_context
 
 if TYPE_CHECKING:
     from routilux.core.error_handler import ErrorHandler
@@ -171,10 +172,9 @@ class Routine:
         is needed. ``runtime=`` and ``worker_state=`` are accepted for older code; they pick
         the worker when emitting from outside logic and are never sent as data.
         """
+        if emit_in_context(self, event, data):
+            return  # the common case: from this routine's own logic
         activation = current_activation.get()
-        if activation is not None and activation.node.routine is self:
-            activation.node.worker.route(activation, activation.node, event, data)
-            return
         worker = _worker_for(self, activation, worker_state)
         node = worker.node_for(self)
         worker.route(activation, node, event, data)

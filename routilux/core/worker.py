@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from routilux.core.routine import Routine
     from routilux.core.runtime import Runtime
 
-__all__ = ["Worker"]
+__all__ = ["Worker", "emit_in_context"]
 
 _DEFAULT_HANDLER = ErrorHandler(ErrorStrategy.STOP)
 _log = logging.getLogger("routilux")
@@ -966,6 +966,23 @@ class Worker:
             for hook in self._on_slot_dropped:
                 _call_quietly(hook, self, routine_id, slot, item)
         return item.data
+
+
+def emit_in_context(routine: object, event: str, data: dict[str, Any]) -> bool:
+    """Route an emit that ``routine`` makes from inside its own running logic.
+
+    Returns False when the emit does not come from there; ``Routine.emit`` then finds the
+    worker another way. It lives here, compiled with the worker, because it runs once per
+    emit.
+    """
+    activation = current_activation.get()
+    if activation is None:
+        return False
+    node = activation.node
+    if node.routine is not routine:
+        return False
+    node.worker.route(activation, node, event, data)
+    return True
 
 
 def _call_quietly(hook: Callable[..., Any], *args: Any) -> None:

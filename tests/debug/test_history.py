@@ -2,38 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from routilux import ConfigurationError
+from routilux import ConfigurationError, Runtime
 from routilux.core.activation import ActivationRecord
+from routilux.core.worker import Node
 from routilux.debug import History
 from tests.flows import chain
 
 
-class FakeNode:
-    routine_id = "r"
+@pytest.fixture(scope="module")
+def node() -> Iterator[Node]:
+    """Routine r0 as a worker runs it, for records made by hand."""
+    with Runtime(thread_pool_size=1) as runtime:
+        state = runtime.exec(chain("history-records", 1))
+        yield runtime.get_worker(state.worker_id).nodes["r0"]
 
 
-def record(seq: int, started_at: float) -> ActivationRecord:
-    rec = ActivationRecord(seq, FakeNode(), None, {}, [], None)
+def record(node: Node, seq: int, started_at: float) -> ActivationRecord:
+    """A finished-looking record (no job: History never looks at it)."""
+    rec = ActivationRecord(seq, node, None, {}, [], None)  # type: ignore[arg-type]
     rec.started_at = started_at
     return rec
 
 
-def test_history_keeps_the_newest_records_up_to_max_size() -> None:
+def test_history_keeps_the_newest_records_up_to_max_size(node: Node) -> None:
     history = History(max_size=3)
     for i in range(5):
-        history.append(record(i, float(i)))
+        history.append(record(node, i, float(i)))
     assert [r.seq for r in history.records()] == [2, 3, 4]
 
 
-def test_history_drops_records_older_than_the_ttl() -> None:
+def test_history_drops_records_older_than_the_ttl(node: Node) -> None:
     now: list[float] = [100.0]
     history = History(max_size=10, ttl_seconds=5, clock=lambda: now[0])
     for t in (90.0, 96.0, 99.0):
-        history.append(record(int(t), t))
+        history.append(record(node, int(t), t))
     assert [r.seq for r in history.records()] == [96, 99]
     now[0] = 103.5  # horizon 98.5: 96 expires, 99 stays
     assert [r.seq for r in history.records()] == [99]
