@@ -487,10 +487,14 @@ class Worker:
                 # Only observers see a drained activation's record: time it only for them.
                 timed = bool(self._on_finished)
                 start = clock() if timed else 0.0
+                inputs = activation.inputs
                 try:
-                    activation.node.logic(
-                        *activation.inputs.values(), activation.policy_message, state
-                    )
+                    if len(inputs) == 1:
+                        # One slot, as most routines have: a plain call, no argument tuple.
+                        for only in inputs.values():
+                            activation.node.logic(only, activation.policy_message, state)
+                    else:
+                        activation.node.logic(*inputs.values(), activation.policy_message, state)
                 except Exception as exc:
                     self._after_failure(activation, exc, start or clock())
                 else:
