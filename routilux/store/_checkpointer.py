@@ -10,7 +10,8 @@ connection of its own (SQLite runs it without the GIL): a PASSIVE checkpoint aft
 Under a writer that never pauses, though, these checkpoints never reach the end of the
 WAL, and SQLite starts the WAL over only once a checkpoint has: its file would grow for as
 long as the load lasts. Past ``limit`` frames the thread asks the writer to run one
-checkpoint itself, between two transactions (:meth:`Checkpointer.take_catch_up`); that one
+checkpoint itself, between two transactions (:attr:`Checkpointer.wants_catch_up`), and
+pauses its own until then (two checkpoints at once make one of them give up); that one
 reaches the end, so the next transaction starts the WAL from its beginning. Its cost (the
 few frames not copied yet, and syncing the files) falls on one commit in many thousands.
 """
@@ -56,12 +57,14 @@ class Checkpointer:
                 self._start()
             self._wake.set()
 
-    def take_catch_up(self) -> bool:
-        """Whether the writer should run a checkpoint now (asked once per request)."""
-        if self._catch_up:
-            self._catch_up = False
-            return True
-        return False
+    @property
+    def wants_catch_up(self) -> bool:
+        """Whether the writer should run a checkpoint between two transactions."""
+        return self._catch_up
+
+    def caught_up(self) -> None:
+        """The writer's checkpoint reached the end of the WAL: back to checkpointing here."""
+        self._catch_up = False
 
     def _start(self) -> None:
         with self._start_lock:
@@ -83,6 +86,8 @@ class Checkpointer:
                 self._wake.clear()
                 if self._closed:
                     return
+                if self._catch_up:
+                    continue  # the writer's turn: a checkpoint here would make it busy
                 try:
                     _, frames, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                 except sqlite3.Error as exc:

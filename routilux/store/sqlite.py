@@ -171,9 +171,11 @@ class SqliteStore:
                     raise
             checkpointer = self._checkpointer
             checkpointer.committed()
-            if checkpointer.take_catch_up():
+            if checkpointer.wants_catch_up:
                 # Between transactions, so it reaches the end of the WAL (see _checkpointer).
-                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                busy, _, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                if not busy:
+                    checkpointer.caught_up()
 
     # -- reads ---------------------------------------------------------------------------
 
