@@ -32,16 +32,16 @@ class ActivationRecord:
     """
 
     __slots__ = (
+        "_emitted",
+        "_produced",
         "attempts",
         "consumed",
         "duration",
-        "emitted",
         "error",
         "inputs",
         "job",
         "node",
         "policy_message",
-        "produced",
         "released",
         "routine_id",
         "seq",
@@ -64,15 +64,40 @@ class ActivationRecord:
         self.inputs = inputs
         self.consumed = consumed
         self.policy_message = policy_message
-        self.emitted: list[tuple[str, Any]] = []
-        # (routine_id, slot, item) for every data point this activation queued downstream.
-        self.produced: list[tuple[str, str, QueuedItem]] = []
+        # Made on first use: most activations emit once or not at all, and nobody reads
+        # `produced` unless an observer keeps it (each list spared is one object less for
+        # the garbage collector to track, per activation).
+        self._emitted: list[tuple[str, Any]] | None = None
+        self._produced: list[tuple[str, str, QueuedItem]] | None = None
         self.started_at: float | None = None
         self.duration: float | None = None
         self.error: BaseException | None = None
         self.attempts = 0
         # Set once a hold (breakpoint) has let this activation go, so it is not held again.
         self.released = False
+
+    @property
+    def emitted(self) -> list[tuple[str, Any]]:
+        """``(event, data)`` pairs, in the order the logic emitted them."""
+        return self._emitted if self._emitted is not None else []
+
+    @property
+    def produced(self) -> list[tuple[str, str, QueuedItem]]:
+        """``(routine_id, slot, item)`` for each data point queued downstream (kept only
+        while an observer watches activations finish)."""
+        return self._produced if self._produced is not None else []
+
+    def add_emitted(self, event: str, data: Any) -> None:
+        if self._emitted is None:
+            self._emitted = [(event, data)]
+        else:
+            self._emitted.append((event, data))
+
+    def add_produced(self, routine_id: str, slot: str, item: QueuedItem) -> None:
+        if self._produced is None:
+            self._produced = [(routine_id, slot, item)]
+        else:
+            self._produced.append((routine_id, slot, item))
 
     @property
     def job_id(self) -> str | None:

@@ -276,7 +276,7 @@ class Worker:
             target, queue = single
             owner = activation.job
             item = QueuedItem(data, owner)
-            activation.emitted.append((event, data))
+            activation.add_emitted(event, data)
             with self._lock:
                 if owner._stopped:
                     return  # the job failed or was cancelled: its data goes nowhere
@@ -285,7 +285,7 @@ class Worker:
                 queue._items.append(item)
                 self._candidates.append((target, owner))
                 if self._keeps_produced:
-                    activation.produced.append((target.routine_id, queue.name, item))
+                    activation.add_produced(target.routine_id, queue.name, item)
                 owner.inflight += 1
                 # The usual answer, found without a call: a running drainer (the emitting
                 # one) takes the candidate, or a spawn check is already watching.
@@ -302,7 +302,7 @@ class Worker:
             node.routine.get_event(event)  # raises for an unknown event
             targets = []
         if activation is not None:
-            activation.emitted.append((event, data))
+            activation.add_emitted(event, data)
         job = activation.job if activation is not None else None
         if not targets and not self._on_emitted:
             return
@@ -316,7 +316,7 @@ class Worker:
                     raise self._full(queue, node, event)
             candidates = self._candidates
             watched = self._on_slot_received
-            produced = activation.produced if activation and self._keeps_produced else None
+            keep = activation if activation is not None and self._keeps_produced else None
             first = True
             for target, queue in targets:
                 # Each target gets its own dict, so one routine cannot change another's input.
@@ -327,8 +327,8 @@ class Worker:
                 else:
                     queue._items.append(item)
                     candidates.append((target, job))
-                if produced is not None:
-                    produced.append((target.routine_id, queue.name, item))
+                if keep is not None:
+                    keep.add_produced(target.routine_id, queue.name, item)
             job.inflight += len(targets)
             if job.inflight == 0:
                 self._finish_job_locked(job)  # an external emit that reached no slot
