@@ -51,7 +51,26 @@ class JobContext:
         metadata: Free-form per-request data (user id, request headers...); editable.
         trace_id: Correlates this job's records across systems.
         errors: Exceptions recorded under the CONTINUE strategy, and the one that failed it.
+
+    The attributes are fixed (the class has slots, and regular installs compile it): keep
+    per-request data of your own in :attr:`metadata`.
     """
+
+    __slots__ = (
+        "_done",
+        "_stopped",
+        "created_at",
+        "error",
+        "errors",
+        "finished_at",
+        "flow_name",
+        "inflight",
+        "job_id",
+        "metadata",
+        "status",
+        "trace_id",
+        "worker_id",
+    )
 
     def __init__(
         self,

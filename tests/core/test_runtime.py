@@ -113,6 +113,9 @@ def test_job_context_is_reachable_from_logic_and_completes_by_itself(runtime: Ru
     assert job.status is JobStatus.COMPLETED
     assert seen == [("ada", JobStatus.RUNNING)]
     assert get_current_job() is None
+    # Per-request data goes in metadata; the job's own attributes are fixed in every build.
+    with pytest.raises(AttributeError):
+        job.user = "ada"  # type: ignore[attr-defined]
 
 
 def test_full_slot_rejects_the_post_and_keeps_what_was_queued(runtime: Runtime) -> None:

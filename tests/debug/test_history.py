@@ -9,6 +9,7 @@ import pytest
 
 from routilux import ConfigurationError, Runtime
 from routilux.core.activation import ActivationRecord
+from routilux.core.job import JobContext
 from routilux.core.worker import Node
 from routilux.debug import History
 from tests.flows import chain
@@ -23,8 +24,8 @@ def node() -> Iterator[Node]:
 
 
 def record(node: Node, seq: int, started_at: float) -> ActivationRecord:
-    """A finished-looking record (no job: History never looks at it)."""
-    rec = ActivationRecord(seq, node, None, {}, [], None)  # type: ignore[arg-type]
+    """A finished-looking record."""
+    rec = ActivationRecord(seq, node, JobContext("history-records", "w"), {}, [], None)
     rec.started_at = started_at
     return rec
 
