@@ -24,6 +24,10 @@ HOLD = "hold"
 class Observer:
     """Callbacks run in the worker's threads; keep them quick and never block."""
 
+    needs_produced = False
+    """Set True if :meth:`activation_finished` reads ``record.produced`` (the items each
+    emit queued): workers keep that list only while such an observer is attached."""
+
     def wants(self, hook: str) -> bool:
         """Whether to call the overridden method ``hook`` at all (checked when attached,
         and again on ``Worker.refresh_hooks()``): lets an observer switch off the hooks it

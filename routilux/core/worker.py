@@ -190,8 +190,8 @@ class Worker:
         self._on_emitted = overridden_hooks(observers, "event_emitted")
         self._on_error = overridden_hooks(observers, "error")
         self._routes_observed = bool(self._on_slot_received or self._on_emitted)
-        # Only observers read ActivationRecord.produced (a store matches items with it).
-        self._keeps_produced = bool(self._on_finished)
+        # ActivationRecord.produced is kept only for observers that read it (a store does).
+        self._keeps_produced = any(obs.needs_produced for obs in observers)
         # Observers of posts (a store records them before post() returns) need the lock.
         self._quick_posts = not (self._on_job_started or self._on_slot_received)
 

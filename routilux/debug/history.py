@@ -34,10 +34,9 @@ class History:
         self._clock = clock
         self._records: deque[ActivationRecord] = deque(maxlen=max_size)
         self._lock = threading.Lock()
-
-    def append(self, record: ActivationRecord) -> None:
-        # deque.append is atomic, and this runs once per activation: no lock.
-        self._records.append(record)
+        # Runs once per activation, so it is the deque's own append: atomic, no lock, and
+        # no Python call in between. The oldest record falls out when the deque is full.
+        self.append: Callable[[ActivationRecord], None] = self._records.append
 
     def records(self) -> list[ActivationRecord]:
         """The kept records, oldest first (expired ones are dropped now)."""

@@ -57,6 +57,8 @@ class StoreRecorder(Observer):
         store: Where to write.
     """
 
+    needs_produced = True  # each activation's row lists the items its emits queued
+
     def __init__(self, store: SqliteStore) -> None:
         self.store = store
         self._queue = CommitQueue(store)
