@@ -19,9 +19,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# Appended, not inserted: run under .venv-compiled (from another directory) this measures
+# the compiled build installed there; under .venv, the source tree.
+sys.path.append(str(Path(__file__).resolve().parent.parent))
 
 import routilux
+import routilux.core.worker
 from routilux import Flow, Routine
 from routilux.core.runtime import Runtime as CoreRuntime
 
@@ -90,6 +93,8 @@ def main() -> None:
         for mode in order:
             results[mode].append(run(mode, args.posts))
     medians = {mode: statistics.median(values) for mode, values in results.items()}
+    compiled = not routilux.core.worker.__file__.endswith(".py")
+    print(f"routilux {routilux.__version__}, {'compiled core' if compiled else 'pure Python'}")
     for mode in MODES:
         ratio = medians[mode] / medians["core"]
         print(f"{mode:>11}: {medians[mode]:>10,.0f} activations/s  ({ratio:.0%} of core)")

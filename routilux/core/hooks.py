@@ -7,6 +7,7 @@ step: observation costs nothing when nobody observes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -27,6 +28,16 @@ class Observer:
     needs_produced = False
     """Set True if :meth:`activation_finished` reads ``record.produced`` (the items each
     emit queued): workers keep that list only while such an observer is attached."""
+
+    def record_sink(self) -> Callable[[ActivationRecord], None] | None:
+        """A fast callable (such as ``deque.append``) to hand every finished record to.
+
+        For observers that only collect records: the worker calls it directly, timed
+        records and all, and the observer can switch :meth:`activation_finished` off with
+        :meth:`wants`. Checked when attached and on ``Worker.refresh_hooks()``. It must not
+        raise.
+        """
+        return None
 
     def wants(self, hook: str) -> bool:
         """Whether to call the overridden method ``hook`` at all (checked when attached,

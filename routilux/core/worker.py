@@ -187,6 +187,9 @@ class Worker:
         self._on_slot_dropped = overridden_hooks(observers, "slot_dropped")
         self._on_starting = overridden_hooks(observers, "activation_starting")
         self._on_finished = overridden_hooks(observers, "activation_finished")
+        self._sinks = [sink for obs in observers if (sink := obs.record_sink()) is not None]
+        # Records are timed only for someone who will see them.
+        self._timed = bool(self._on_finished or self._sinks)
         self._on_emitted = overridden_hooks(observers, "event_emitted")
         self._on_error = overridden_hooks(observers, "error")
         self._routes_observed = bool(self._on_slot_received or self._on_emitted)
@@ -485,7 +488,7 @@ class Worker:
                 set_current(activation)
                 activation.attempts = 1
                 # Only observers see a drained activation's record: time it only for them.
-                timed = bool(self._on_finished)
+                timed = self._timed
                 start = clock() if timed else 0.0
                 inputs = activation.inputs
                 try:
@@ -501,6 +504,8 @@ class Worker:
                     if timed:
                         activation.started_at = _WALL_OFFSET + start
                         activation.duration = clock() - start
+                for sink in self._sinks:
+                    sink(activation)
                 if self._on_finished or self._on_job_finished:
                     set_current(None)  # observers run outside the activation
                     for hook in self._on_finished:
@@ -656,6 +661,8 @@ class Worker:
             activation.duration = time.perf_counter() - start
         finally:
             current_activation.reset(token)
+        for sink in self._sinks:
+            sink(activation)
         if self._on_finished:
             for hook in self._on_finished:
                 _call_quietly(hook, self, activation)

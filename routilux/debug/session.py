@@ -154,10 +154,17 @@ class DebugSession(Observer):
         self.worker.refresh_hooks()
         self._notify("breakpoints")
 
+    def record_sink(self) -> Callable[[ActivationRecord], None]:
+        return self.history_store.append  # every finished activation goes to the history
+
     def wants(self, hook: str) -> bool:
         kinds = {bp.kind for bp in self._breakpoints}
         if hook == "activation_starting":
             return "before" in kinds
+        if hook == "activation_finished":
+            # The history fills through record_sink; the hook is for "after" breakpoints
+            # and for telling listeners (the widget) that something ran.
+            return "after" in kinds or bool(self._listeners)
         if hook == "slot_received":
             return "slot" in kinds
         if hook == "event_emitted":
@@ -301,9 +308,11 @@ class DebugSession(Observer):
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener(what, session)`` after every change; runs in worker threads too."""
         self._listeners = [*self._listeners, listener]
+        self.worker.refresh_hooks()  # activation_finished tells listeners
 
     def remove_listener(self, listener: Listener) -> None:
         self._listeners = [fn for fn in self._listeners if fn is not listener]
+        self.worker.refresh_hooks()
 
     def _notify(self, what: str) -> None:
         for listener in self._listeners:
@@ -348,7 +357,6 @@ class DebugSession(Observer):
         return None
 
     def activation_finished(self, worker: Worker, record: ActivationRecord) -> None:
-        self.history_store.append(record)
         if self._breakpoints and self._fire(("after",), record.routine_id, None, record.inputs):
             worker.pause()
             self._notify("paused")
