@@ -228,6 +228,7 @@ class Worker:
         if (
             self._quick_posts
             and queue.max_length is None
+            and not self._stopped  # a stopped worker refuses posts (below)
             and self._drainers
             and (self._spawn_check_armed or self._drainers >= self._max_drainers)
         ):
@@ -239,7 +240,9 @@ class Worker:
             self._inbox.append((node, queue, item, job))
             if self._drainers and not self._stopped:
                 return job  # the drainer takes it (and checks the inbox before leaving)
-            with self._lock:  # it was leaving, or the worker stopped: settle it here
+            # The drainer was leaving, or the worker stopped as we posted (the job is then
+            # cancelled with the others): settle it here.
+            with self._lock:
                 self._take_posts_locked()
                 spawn = self._wants_drainer_locked(None)
             if spawn:
