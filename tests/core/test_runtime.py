@@ -267,3 +267,28 @@ def test_relay_chain_delivers_every_post_in_order_per_job(runtime: Runtime) -> N
     state = runtime.get_worker(jobs[0].worker_id).state
     assert sorted(p["n"] for p in state.shared_log) == [i + 5 for i in range(50)]
     _ = Relay  # the chain is made of Relays
+
+
+def test_a_stopped_worker_refuses_posts_while_its_logic_still_runs() -> None:
+    started, release = threading.Event(), threading.Event()
+
+    class Hold(Routine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.add_slot("x")
+
+        def logic(self, x: Any, pm: Any, ws: Any) -> None:
+            started.set()
+            release.wait(5)
+
+    flow = Flow("stopping")
+    flow.add_routine(Hold(), "h")
+    with Runtime(thread_pool_size=1) as rt:
+        state, first = rt.post(flow, "h", "x", {})
+        assert started.wait(5)
+        rt.stop_worker(state.worker_id)  # its drainer is still inside the logic
+        with pytest.raises(StateError, match="stopped"):
+            rt.post(flow, "h", "x", {}, worker_id=state.worker_id)
+        release.set()
+        assert first.wait(5)
+    assert first.status is JobStatus.CANCELLED
