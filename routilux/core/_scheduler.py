@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from routilux.core._context import current_activation
 from routilux.core._growth import DrainerGrowth
+from routilux.core._hook_table import HookTable, call_hook
 from routilux.core._names import unknown
 from routilux.core._next import ask_policy, take_all_slots_ready, take_immediate
 from routilux.core._node import ALL_SLOTS_READY, IMMEDIATE_ONE_SLOT, STUB, Node, build_nodes
@@ -40,7 +41,7 @@ from routilux.core.errors import (
     SlotQueueFullError,
     StateError,
 )
-from routilux.core.hooks import HOLD, HookTable, Observer, call_hook
+from routilux.core.hooks import HOLD, Observer
 from routilux.core.job import JobContext, JobStatus
 from routilux.core.queue import QueuedItem, SlotQueue
 from routilux.core.state import WorkerState, WorkerStatus

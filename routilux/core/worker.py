@@ -18,12 +18,13 @@ from collections import deque
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from routilux.core._hook_table import call_hook
 from routilux.core._names import unknown
 from routilux.core._node import Node
 from routilux.core._scheduler import Scheduler, emit_in_context
 from routilux.core.activation import ActivationRecord
 from routilux.core.errors import ConfigurationError, StateError
-from routilux.core.hooks import Observer, call_hook
+from routilux.core.hooks import Observer
 from routilux.core.inspection import QueueView, RoutineStats, WorkerView
 from routilux.core.job import JobContext
 from routilux.core.queue import QueuedItem, SlotQueue
