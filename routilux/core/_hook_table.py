@@ -82,15 +82,19 @@ class HookTable:
         self.quick_posts = not (self.job_started or self.slot_received)
 
 
-_reported: set[str] = set()
+# (id of the observer, hook name) of the failures logged in full; an id may be reused once
+# its observer is gone, which at worst logs a later failure briefly instead of in full.
+_reported: set[tuple[int, str]] = set()
 
 
 def hook_failed(hook: Callable[..., Any], exc: BaseException) -> None:
-    """Log a hook's failure: the first one of each observer in full, later ones briefly."""
+    """Log a hook's failure: the first one of each observer's hook in full, later ones
+    briefly (a broken hook on the hot path would otherwise flood the log)."""
     owner = getattr(hook, "__self__", hook)
     name = f"{type(owner).__qualname__}.{getattr(hook, '__name__', 'hook')}"
-    if name not in _reported:
-        _reported.add(name)
+    key = (id(owner), name)
+    if key not in _reported:
+        _reported.add(key)
         _log.error("observer hook %s raised; the call was skipped", name, exc_info=exc)
     else:
         _log.debug("observer hook %s raised again: %r", name, exc)

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from routilux.core._context import current_activation
 from routilux.core._growth import DrainerGrowth
-from routilux.core._hook_table import HookTable, call_hook
+from routilux.core._hook_table import HookTable, call_hook, hook_failed
 from routilux.core._names import unknown
 from routilux.core._next import ask_policy, take_all_slots_ready, take_immediate
 from routilux.core._node import ALL_SLOTS_READY, IMMEDIATE_ONE_SLOT, STUB, Node, build_nodes
@@ -378,7 +378,10 @@ class Scheduler(DrainerGrowth):
                         activation.started_at = _WALL_OFFSET + start
                         activation.duration = clock() - start
                 for sink in hooks.sinks:
-                    sink(activation)
+                    try:
+                        sink(activation)
+                    except BaseException as exc:  # "must not raise", but it is user code
+                        hook_failed(sink, exc)
                 if hooks.activation_finished or hooks.job_finished:
                     set_current(None)  # observers run outside the activation
                     for hook in hooks.activation_finished:
@@ -542,7 +545,7 @@ class Scheduler(DrainerGrowth):
             current_activation.reset(token)
         hooks = self._hooks
         for sink in hooks.sinks:
-            sink(activation)
+            call_hook(sink, activation)
         for hook in hooks.activation_finished:
             call_hook(hook, self, activation)
 

@@ -160,7 +160,7 @@ class Worker(Scheduler):
             if spawn:
                 self._start_drainer()
         error = activation.error
-        if error is not None and not isinstance(error, Exception):
+        if isinstance(error, (KeyboardInterrupt, SystemExit)):
             self.runtime._take_interrupt(error)
             raise error
         return activation
