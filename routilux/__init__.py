@@ -4,34 +4,28 @@ Routines declare input slots and output events, a Flow wires events to slots, an
 Runtime runs jobs through it. See ``routilux.activation_policies`` for when routines run.
 """
 
-from routilux.core import (
-    ActivationRecord,
+from routilux.core.activation import ActivationRecord
+from routilux.core.connection import Connection
+from routilux.core.error_handler import ErrorHandler, ErrorStrategy
+from routilux.core.errors import (
     ConfigurationError,
-    Connection,
-    Decision,
-    ErrorHandler,
-    ErrorStrategy,
-    Event,
     ExecutionError,
-    Flow,
-    FlowRegistry,
-    JobContext,
-    JobStatus,
-    Observer,
     RoutiluxError,
-    Routine,
     SerializationError,
-    Slot,
     SlotHandlerError,
     SlotQueueFullError,
     StateError,
-    WorkerState,
-    WorkerStatus,
-    get_current_job,
-    get_job_output,
-    install_routed_stdout,
-    uninstall_routed_stdout,
 )
+from routilux.core.event import Event
+from routilux.core.flow import Flow
+from routilux.core.hooks import Observer
+from routilux.core.job import JobContext, JobStatus, get_current_job
+from routilux.core.output import get_job_output, install_routed_stdout, uninstall_routed_stdout
+from routilux.core.policies import Decision
+from routilux.core.registry import FlowRegistry
+from routilux.core.routine import Routine
+from routilux.core.slot import Slot
+from routilux.core.state import WorkerState, WorkerStatus
 from routilux.job_state import JobState
 from routilux.runtime import Runtime
 from routilux.store.sqlite import SqliteStore

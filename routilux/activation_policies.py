@@ -1,8 +1,8 @@
-"""Activation policies, under the module name the seed API uses."""
+"""Activation policies, under the module name the seed API uses: the home of the policy
+constructors. A policy returns a :class:`routilux.Decision`."""
 
 from routilux.core.policies import (
     ActivationPolicy,
-    Decision,
     all_slots_ready_policy,
     batch_size_policy,
     breakpoint_policy,
@@ -13,7 +13,6 @@ from routilux.core.policies import (
 
 __all__ = [
     "ActivationPolicy",
-    "Decision",
     "all_slots_ready_policy",
     "batch_size_policy",
     "breakpoint_policy",
