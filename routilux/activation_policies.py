@@ -20,3 +20,19 @@ __all__ = [
     "immediate_policy",
     "time_interval_policy",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # Decision's home is routilux; the older spelling keeps working, loudly.
+    if name == "Decision":
+        import warnings
+
+        from routilux.core.policies import Decision
+
+        warnings.warn(
+            "routilux.activation_policies.Decision is deprecated; import routilux.Decision",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return Decision
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

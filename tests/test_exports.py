@@ -124,3 +124,9 @@ def test_the_development_install_runs_the_source_not_a_compiled_copy() -> None:
     stale = sorted(Path(routilux.__file__).parent.rglob("*.so"))
     assert routilux.core.worker.__file__.endswith(".py"), routilux.core.worker.__file__
     assert stale == [], f"compiled modules in the source tree: {stale}; delete them"
+
+
+def test_decision_under_its_old_module_path_warns_and_still_works() -> None:
+    with pytest.warns(DeprecationWarning, match=r"routilux\.Decision"):
+        from routilux.activation_policies import Decision
+    assert Decision is routilux.Decision
