@@ -5,6 +5,7 @@ is optional.
 """
 
 from routilux.core.activation import ActivationRecord
+from routilux.core.builder import FlowBuilder
 from routilux.core.connection import Connection
 from routilux.core.error_handler import ErrorHandler, ErrorStrategy
 from routilux.core.errors import (
@@ -17,6 +18,7 @@ from routilux.core.errors import (
     StateError,
 )
 from routilux.core.event import Event
+from routilux.core.factory import RoutineFactory, register_routine
 from routilux.core.flow import Flow
 from routilux.core.hooks import HOLD, Observer
 from routilux.core.job import JobContext, JobStatus, get_current_job
@@ -41,6 +43,7 @@ __all__ = [
     "Event",
     "ExecutionError",
     "Flow",
+    "FlowBuilder",
     "FlowRegistry",
     "JobContext",
     "JobStatus",
@@ -48,6 +51,7 @@ __all__ = [
     "QueuedItem",
     "RoutiluxError",
     "Routine",
+    "RoutineFactory",
     "Runtime",
     "SerializationError",
     "Slot",
@@ -61,5 +65,6 @@ __all__ = [
     "get_current_job",
     "get_job_output",
     "install_routed_stdout",
+    "register_routine",
     "uninstall_routed_stdout",
 ]

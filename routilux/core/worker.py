@@ -89,6 +89,7 @@ class Node:
         "routine_id",
         "single_routes",
         "slot_names",
+        "stub",
         "worker",
     )
 
@@ -97,9 +98,9 @@ class Node:
         self.routine_id = routine_id
         self.routine = routine
         self.policy = routine.activation_policy
-        logic = routine.get_logic()
-        assert logic is not None  # the flow was validated
-        self.logic: Callable[..., Any] = logic
+        logic = routine.resolve_logic()  # the calling convention, decided once
+        self.stub = logic is None  # a stub never activates: its data waits in its slots
+        self.logic: Callable[..., Any] = logic or _no_logic
         self.slot_names = tuple(slot.name for slot in routine.slots)
         self.queues = {
             slot.name: SlotQueue(routine_id, slot.name, slot.max_queue_length)
@@ -545,7 +546,7 @@ class Worker:
         while candidates:
             node, job = candidates.popleft()
             hold = False
-            if job._stopped:
+            if job._stopped or node.stub:
                 activation = None
             elif node.fast_policy is IMMEDIATE_ONE_SLOT:
                 # The hottest decision, made inline: one data point from the only slot.
@@ -685,10 +686,7 @@ class Worker:
             activation.error = exc
             for hook in self._on_error:
                 _call_quietly(hook, self, activation, exc)
-            if not (
-                handler.strategy is ErrorStrategy.RETRY
-                and activation.attempts <= handler.max_retries
-            ):
+            if not handler.should_retry(exc, activation.attempts):
                 return
             delay = handler.delay_before(activation.attempts + 1)
             if delay:
@@ -1002,6 +1000,10 @@ def emit_in_context(routine: object, event: str, data: dict[str, Any]) -> bool:
         return False
     node.worker.route(activation, node, event, data)
     return True
+
+
+def _no_logic(*args: Any) -> None:
+    """A stub node's logic: never called, since a stub never activates."""
 
 
 def _call_quietly(hook: Callable[..., Any], *args: Any) -> None:
