@@ -249,14 +249,11 @@ def _worker_for(routine: Routine, activation: Any, worker_state: Any, runtime: A
         return worker_state._worker
     if activation is not None:
         # Emitting on behalf of another routine of the same flow, from inside logic.
-        return activation.node.worker
+        return activation._node.worker
     if runtime is not None:
         if routine.flow is None:
             raise StateError(f"{routine!r}.emit(runtime=...) needs the routine to be in a flow")
-        pick = getattr(runtime, "worker_for", None)  # the public name once the engine has it
-        if pick is None:
-            return runtime._worker_for_post(routine.flow, None)
-        return pick(routine.flow)
+        return runtime.worker_for(routine.flow)
     raise StateError(
         f"{routine!r}.emit() was called outside of logic; emit from inside a routine's logic "
         "or pass worker_state= or runtime= to pick the worker"

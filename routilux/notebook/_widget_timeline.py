@@ -15,9 +15,9 @@ from routilux.core.job import JobContext
 from routilux.notebook._dot_overlay import DiagramState, RoutineState
 from routilux.notebook.render import EngineUnavailable, render
 from routilux.notebook.snapshot_html import strip_xml_prolog
+from routilux.runtime import Runtime
 from routilux.store._json import decode
 from routilux.store.records import ActivationRow
-from routilux.store.runtime_support import StoreRuntime
 from routilux.store.sqlite import SqliteStore
 
 __all__ = [
@@ -162,7 +162,7 @@ class Timeline:
 
     def __init__(
         self,
-        runtime: StoreRuntime,
+        runtime: Runtime,
         flow: Flow,
         *,
         report: Callable[[str], None] | None = None,
@@ -308,6 +308,6 @@ def timeline_for(
     runtime: object, flow: Flow, *, report: Callable[[str], None] | None = None
 ) -> Timeline | None:
     """A :class:`Timeline` when ``runtime`` records into a store, else None (nothing to show)."""
-    if isinstance(runtime, StoreRuntime) and runtime.store is not None:
+    if isinstance(runtime, Runtime) and runtime.store is not None:
         return Timeline(runtime, flow, report=report)
     return None
