@@ -12,6 +12,7 @@ from routilux.activation_policies import (
     immediate_policy,
     time_interval_policy,
 )
+from routilux.compat import deprecated_attribute as __getattr__  # noqa: F401  # PEP 562
 from routilux.core import (
     ActivationRecord,
     ConfigurationError,
@@ -43,6 +44,8 @@ from routilux.core import (
     register_routine,
     uninstall_routed_stdout,
 )
+from routilux.core.context import get_current_job_id, get_current_worker_state
+from routilux.core.output import RoutedStdout, clear_job_output
 from routilux.job_state import JobState
 from routilux.runtime import Runtime
 from routilux.spec import load_flow, save_flow
@@ -66,6 +69,7 @@ __all__ = [
     "JobState",
     "JobStatus",
     "Observer",
+    "RoutedStdout",
     "RoutiluxError",
     "Routine",
     "RoutineFactory",
@@ -82,8 +86,11 @@ __all__ = [
     "all_slots_ready_policy",
     "batch_size_policy",
     "breakpoint_policy",
+    "clear_job_output",
     "custom_policy",
     "get_current_job",
+    "get_current_job_id",
+    "get_current_worker_state",
     "get_job_output",
     "immediate_policy",
     "install_routed_stdout",
