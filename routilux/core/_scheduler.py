@@ -24,6 +24,7 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from routilux.core._context import current_activation
@@ -91,6 +92,9 @@ class Scheduler(DrainerGrowth):
         # Set by Worker.locked() while a thread holds the lock through it, so inspection
         # called inside it does not take the lock a second time.
         self._lock_owner = 0
+        # Called (under the lock) when a drainer found nothing to do and is about to leave:
+        # lets a test post at exactly that moment, the narrowest race of lock-free posting.
+        self._leaving_probe: Callable[[], None] | None = None
 
     # -- observers -----------------------------------------------------------------------
 
@@ -329,6 +333,8 @@ class Scheduler(DrainerGrowth):
                         self._book_locked(finished)
                     activation = self._next_locked(True)
                     if activation is None:
+                        if self._leaving_probe is not None:
+                            self._leaving_probe()
                         self._running -= 1
                         self._drainers -= 1
                         self._cells.remove(cell)
