@@ -232,10 +232,11 @@ class Routine:
 
         A stub (no logic) is not a problem here; :meth:`Flow.warnings` lists stubs.
         """
+        logic = self.get_logic()
+        if logic is None:
+            return None
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", DeprecationWarning)  # warned at worker start
-                self.resolve_logic()
+            calling_form(logic, len(self._slots), self.routine_id, warn=False)
         except ConfigurationError as exc:
             return str(exc)
         return None
