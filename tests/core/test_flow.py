@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from routilux import ConfigurationError, Flow, FlowRegistry, Routine, Runtime
@@ -127,3 +129,23 @@ def test_a_large_flow_builds_and_wires_every_routine() -> None:
     assert len(flow.connections) == 2999
     with pytest.raises(ConfigurationError, match="duplicate connection"):
         flow.connect("r0", "output", "r1", "input")
+
+
+@pytest.mark.parametrize(
+    ("call", "suggestion"),
+    [
+        (lambda: Flow(flow_di="x"), "flow_id"),
+        (lambda: Flow("x").add_routine(Relay(), routine_di="a"), "routine_id"),
+        (lambda: two_step().connect("a", "output", "b", slto="input"), "slot"),
+        (lambda: Flow.from_dict({}, factroy=None), "factory"),
+        (lambda: Relay().add_event("e", parms=["x"]), "params"),
+    ],
+)
+def test_misspelt_keywords_name_the_closest_valid_one(call: Any, suggestion: str) -> None:
+    with pytest.raises(TypeError, match=f"did you mean '{suggestion}'"):
+        call()
+
+
+def test_a_type_error_raised_inside_the_api_is_left_as_it_is() -> None:
+    with pytest.raises(ConfigurationError, match="routine id must be a non-empty string"):
+        Flow("x").add_routine(Relay(), routine_id=3)  # type: ignore[arg-type]
