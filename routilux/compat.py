@@ -39,6 +39,8 @@ MODULE_PATHS: dict[str, tuple[str, ...]] = {
         "get_current_job_id",
         "get_current_worker_state",
     ),
+    "routilux.flow": ("Flow", "FlowBuilder"),
+    "routilux.flow.builder": ("FlowBuilder",),
     "routilux.job_state": ("JobState",),
     "routilux.monitoring.breakpoint_manager": ("Breakpoint", "DebugSession"),
     "routilux.monitoring.flow_registry": ("FlowRegistry",),

@@ -8,6 +8,7 @@ as parts); :class:`Engine` is the engine alone.
 from routilux.core.activation import ActivationRecord
 from routilux.core.builder import FlowBuilder
 from routilux.core.connection import Connection
+from routilux.core.context import get_current_job_id, get_current_worker_state
 from routilux.core.engine import Engine
 from routilux.core.error_handler import ErrorHandler, ErrorStrategy
 from routilux.core.errors import (
@@ -25,7 +26,13 @@ from routilux.core.flow import Flow
 from routilux.core.hooks import HOLD, Observer
 from routilux.core.inspection import QueueView, RoutineStats, WorkerView
 from routilux.core.job import JobContext, JobStatus, get_current_job
-from routilux.core.output import get_job_output, install_routed_stdout, uninstall_routed_stdout
+from routilux.core.output import (
+    RoutedStdout,
+    clear_job_output,
+    get_job_output,
+    install_routed_stdout,
+    uninstall_routed_stdout,
+)
 from routilux.core.policies import Decision
 from routilux.core.queue import QueuedItem, SlotQueue
 from routilux.core.registry import FlowRegistry
@@ -52,6 +59,7 @@ __all__ = [
     "Observer",
     "QueueView",
     "QueuedItem",
+    "RoutedStdout",
     "RoutiluxError",
     "Routine",
     "RoutineFactory",
@@ -65,7 +73,10 @@ __all__ = [
     "WorkerState",
     "WorkerStatus",
     "WorkerView",
+    "clear_job_output",
     "get_current_job",
+    "get_current_job_id",
+    "get_current_worker_state",
     "get_job_output",
     "install_routed_stdout",
     "register_routine",
