@@ -1,11 +1,13 @@
-"""The engine: routines, slots, events, flows, policies, workers and the runtime.
+"""The engine: routines, slots, events, flows, policies, workers and the runtime engine.
 
 Imports only the standard library, so everything above it (debugger, store, notebook)
-is optional.
+is optional. Users create ``routilux.Runtime`` (the engine with the debugger and the store
+as parts); :class:`Engine` is the engine alone.
 """
 
 from routilux.core.activation import ActivationRecord
 from routilux.core.connection import Connection
+from routilux.core.engine import Engine
 from routilux.core.error_handler import ErrorHandler, ErrorStrategy
 from routilux.core.errors import (
     ConfigurationError,
@@ -19,16 +21,15 @@ from routilux.core.errors import (
 from routilux.core.event import Event
 from routilux.core.flow import Flow
 from routilux.core.hooks import HOLD, Observer
+from routilux.core.inspection import QueueView, RoutineStats, WorkerView
 from routilux.core.job import JobContext, JobStatus, get_current_job
 from routilux.core.output import get_job_output, install_routed_stdout, uninstall_routed_stdout
 from routilux.core.policies import Decision
 from routilux.core.queue import QueuedItem, SlotQueue
 from routilux.core.registry import FlowRegistry
 from routilux.core.routine import Routine
-from routilux.core.runtime import Runtime
 from routilux.core.slot import Slot
 from routilux.core.state import WorkerState, WorkerStatus
-from routilux.core.worker import Worker
 
 __all__ = [
     "HOLD",
@@ -36,6 +37,7 @@ __all__ = [
     "ConfigurationError",
     "Connection",
     "Decision",
+    "Engine",
     "ErrorHandler",
     "ErrorStrategy",
     "Event",
@@ -45,19 +47,20 @@ __all__ = [
     "JobContext",
     "JobStatus",
     "Observer",
+    "QueueView",
     "QueuedItem",
     "RoutiluxError",
     "Routine",
-    "Runtime",
+    "RoutineStats",
     "SerializationError",
     "Slot",
     "SlotHandlerError",
     "SlotQueue",
     "SlotQueueFullError",
     "StateError",
-    "Worker",
     "WorkerState",
     "WorkerStatus",
+    "WorkerView",
     "get_current_job",
     "get_job_output",
     "install_routed_stdout",

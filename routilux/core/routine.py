@@ -192,7 +192,7 @@ def _worker_for(routine: Routine, activation: Any, worker_state: Any) -> Any:
         return worker_state._worker
     if activation is not None:
         # Emitting on behalf of another routine of the same flow, from inside logic.
-        return activation.node.worker
+        return activation._node.worker
     raise StateError(
         f"{routine!r}.emit() was called outside of logic; emit from inside a routine's logic "
         "or pass worker_state= to pick the worker"

@@ -9,12 +9,12 @@ from types import TracebackType
 from typing import Any
 
 from routilux.core.activation import ActivationRecord
+from routilux.core.engine import Engine
 from routilux.core.errors import ConfigurationError, StateError
 from routilux.core.flow import Flow
 from routilux.core.hooks import HOLD, Observer
 from routilux.core.job import JobContext
 from routilux.core.queue import QueuedItem
-from routilux.core.runtime import Runtime
 from routilux.core.worker import Worker
 from routilux.debug.breakpoints import Breakpoint
 from routilux.debug.history import History
@@ -49,7 +49,7 @@ class DebugSession(Observer):
 
     def __init__(
         self,
-        runtime: Runtime,
+        runtime: Engine,
         flow_name: str | Flow,
         *,
         worker_id: str | None = None,
@@ -57,7 +57,7 @@ class DebugSession(Observer):
         history_ttl_seconds: float | None = None,
     ) -> None:
         self.runtime = runtime
-        self.worker: Worker = runtime._worker_for_post(flow_name, worker_id)
+        self.worker: Worker = runtime.worker_for(flow_name, worker_id)
         self.flow_name = self.worker.flow_name
         self.history_store = History(max_history_size, history_ttl_seconds)
         self.condition_errors: list[tuple[Breakpoint, BaseException]] = []
@@ -264,12 +264,13 @@ class DebugSession(Observer):
         """Copy the worker's state now (consistent: taken under the worker's lock)."""
         worker = self.worker
         with worker.locked():
-            held = worker._held[0] if worker._held else None
+            held_now = worker.held
+            held = held_now[0] if held_now else None
             queues = {
                 rid: {name: copy.deepcopy(q.peek()) for name, q in node.queues.items()}
                 for rid, node in worker.nodes.items()
             }
-            jobs = list(worker._jobs.values())
+            jobs = worker.jobs
             paused = worker.is_paused
         state = worker.state
         return Snapshot(

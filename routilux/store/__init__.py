@@ -11,7 +11,7 @@ from routilux.store.fork import fork
 from routilux.store.recorder import StoreRecorder
 from routilux.store.records import ActivationRow, ItemRow, JobRow
 from routilux.store.resume import resume, unfinished_jobs
-from routilux.store.runtime_support import StoreRuntime, attach_store
+from routilux.store.runtime_support import attach_store
 from routilux.store.sqlite import SqliteStore
 
 __all__ = [
@@ -20,7 +20,6 @@ __all__ = [
     "JobRow",
     "SqliteStore",
     "StoreRecorder",
-    "StoreRuntime",
     "attach_store",
     "fork",
     "resume",

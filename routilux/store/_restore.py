@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from routilux.core.engine import Engine
 from routilux.core.errors import ConfigurationError
 from routilux.core.flow import Flow
 from routilux.core.job import JobContext
 from routilux.core.queue import QueuedItem
-from routilux.core.runtime import Runtime
 from routilux.core.worker import Worker
 from routilux.store._json import decode
 from routilux.store.records import JobRow
@@ -16,7 +16,7 @@ from routilux.store.records import JobRow
 __all__ = ["adopt_rows", "flow_for", "latest_states", "start_worker"]
 
 
-def flow_for(runtime: Runtime, row: JobRow, flows: Mapping[str, Flow] | None) -> Flow:
+def flow_for(runtime: Engine, row: JobRow, flows: Mapping[str, Flow] | None) -> Flow:
     """The flow to run ``row``'s job in: from ``flows`` if given there, else the registry."""
     if flows and row.flow_name in flows:
         return flows[row.flow_name]
@@ -29,10 +29,10 @@ def flow_for(runtime: Runtime, row: JobRow, flows: Mapping[str, Flow] | None) ->
 
 
 def start_worker(
-    runtime: Runtime, flow: Flow, states: Mapping[str, tuple[int, str]], *, paused: bool
+    runtime: Engine, flow: Flow, states: Mapping[str, tuple[int, str]], *, paused: bool
 ) -> Worker:
     """A new worker for ``flow`` with the given routine states (``{rid: (_, json)}``)."""
-    worker = runtime._start_worker(flow, None)
+    worker = runtime.start_worker(flow)
     for routine_id, (_, state) in states.items():
         if routine_id in worker.nodes:
             worker.state.set_routine_state(routine_id, decode(state, f"{routine_id} state"))

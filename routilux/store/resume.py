@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from routilux.core.engine import Engine
 from routilux.core.errors import StateError
 from routilux.core.flow import Flow
 from routilux.core.job import JobContext
-from routilux.core.runtime import Runtime
 from routilux.store._restore import adopt_rows, flow_for, latest_states, start_worker
 from routilux.store.recorder import StoreRecorder
 from routilux.store.records import JobRow
@@ -22,7 +22,7 @@ def unfinished_jobs(store: SqliteStore) -> list[JobRow]:
 
 
 def resume(
-    runtime: Runtime,
+    runtime: Engine,
     recorder: StoreRecorder,
     job_id: str | None = None,
     *,

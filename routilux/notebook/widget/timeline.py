@@ -14,7 +14,7 @@ from routilux.core.job import JobContext
 from routilux.notebook.live.checkpoints import checkpoint_view
 from routilux.notebook.render import diagram_html
 from routilux.notebook.snapshot_html import checkpoint_html
-from routilux.store.runtime_support import StoreRuntime
+from routilux.runtime import Runtime
 
 __all__ = ["Timeline", "timeline_for"]
 
@@ -30,7 +30,7 @@ class Timeline:
 
     def __init__(
         self,
-        runtime: StoreRuntime,
+        runtime: Runtime,
         flow: Flow,
         *,
         report: Callable[[str], None] | None = None,
@@ -173,6 +173,6 @@ def timeline_for(
     runtime: object, flow: Flow, *, report: Callable[[str], None] | None = None
 ) -> Timeline | None:
     """A :class:`Timeline` when ``runtime`` records into a store, else None (nothing to show)."""
-    if isinstance(runtime, StoreRuntime) and runtime.store is not None:
+    if isinstance(runtime, Runtime) and runtime.store is not None:
         return Timeline(runtime, flow, report=report)
     return None
