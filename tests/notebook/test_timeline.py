@@ -77,7 +77,7 @@ def node_texts(svg: str) -> dict[str, tuple[set[str], str]]:
 
 
 def highlighted(svg: str) -> list[str]:
-    return [rid for rid, (classes, _) in node_texts(svg).items() if "highlight" in classes]
+    return [rid for rid, (classes, _) in node_texts(svg).items() if "last" in classes]
 
 
 def waiting_slots(svg: str) -> dict[str, list[str]]:
@@ -101,7 +101,7 @@ def test_after_step_two_the_item_waits_in_the_third_relays_slot(
     assert (tables["activation"].step, tables["activation"].routine_id) == (2, "r2")
     assert (tables["step"], tables["last_step"]) == (2, 4)
     assert overlay["queued"] == {("r3", "input"): 1}
-    assert overlay["highlight"] == "r2"
+    assert overlay["last"] == "r2"
     assert overlay["routine_states"] == {"r1": "done", "r2": "done", "r3": "queued", "r4": "idle"}
 
 
@@ -125,7 +125,7 @@ def test_every_step_shows_exactly_what_waited_and_each_state_after_that_many_act
     overlay, tables = checkpoint_view(store_runtime.store, finished[1], step)
     assert tables["queued"] == waiting
     assert tables["routine_states"] == states
-    assert overlay["highlight"] == (f"r{step}" if step else None)
+    assert overlay["last"] == (f"r{step}" if step else None)
 
 
 def test_a_step_outside_the_history_is_refused(

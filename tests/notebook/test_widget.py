@@ -17,6 +17,7 @@ from routilux.debug import DebugSession
 from routilux.notebook import FlowDebugger, SnapshotView, snapshot_html
 from routilux.notebook.live.throttle import Throttle
 from routilux.notebook.widget.breakpoints import compile_condition
+from routilux.notebook.widget.canvas import DiagramCanvas
 from routilux.notebook.widget.controls import parse_data
 from tests.flows import chain
 
@@ -24,15 +25,21 @@ NODE = re.compile(r'<g id="routine&#45;([^"]+)" class="node ([^"]*)"')
 
 
 def node_classes(debugger: FlowDebugger) -> dict[str, set[str]]:
-    """``{routine_id: {css classes}}`` of the diagram's routine nodes."""
+    """``{routine_id: {css classes}}`` the diagram's routine nodes have in the browser."""
+    canvas = debugger.canvas
+    if isinstance(canvas, DiagramCanvas):  # the state the front end applies to its layout
+        return {
+            canvas.outline[element]["id"]: {"routine", *classes.split()}
+            for element, classes in canvas.state["routines"].items()
+        }
     return {
-        rid: set(classes.replace("&#45;", "-").split())
-        for rid, classes in NODE.findall(debugger.canvas.svg)
+        rid: set(classes.replace("&#45;", "-").split()) for rid, classes in NODE.findall(canvas.svg)
     }
 
 
-def highlighted(debugger: FlowDebugger) -> list[str]:
-    return [rid for rid, classes in node_classes(debugger).items() if "highlight" in classes]
+def marked(debugger: FlowDebugger, mark: str) -> list[str]:
+    """The routines with ``mark`` (``next``, ``last``, ``breakpoint``)."""
+    return [rid for rid, classes in node_classes(debugger).items() if mark in classes]
 
 
 def state_of(debugger: FlowDebugger, routine_id: str) -> str:
@@ -56,32 +63,54 @@ def debugger(session: DebugSession) -> Iterator[FlowDebugger]:
         widget.close()
 
 
-def test_a_step_click_runs_exactly_one_activation_and_moves_the_highlight(
+def test_a_step_click_runs_one_activation_and_marks_what_ran_and_what_runs_next(
     session: DebugSession, debugger: FlowDebugger
 ) -> None:
     session.pause()
     session.post("r0", "input", {"n": 0})
     debugger.wait_idle()
     assert state_of(debugger, "r0") == "queued"
-    assert highlighted(debugger) == []
+    assert marked(debugger, "next") == marked(debugger, "last") == []
 
     debugger.controls.step_button.click()
     assert debugger.wait_idle()
     assert [r.routine_id for r in session.history] == ["r0"]
-    assert highlighted(debugger) == ["r0"]
-    assert (state_of(debugger, "r0"), state_of(debugger, "r1")) == ("done", "queued")
+    assert (marked(debugger, "last"), marked(debugger, "next")) == (["r0"], ["r1"])
+    assert (state_of(debugger, "r0"), state_of(debugger, "r1")) == ("done", "paused")
+    assert "stepped: <b>r0</b> ran (job #1); next to run: <b>r1</b>" in debugger.status.value
+    assert "{&#x27;n&#x27;: 1}" in debugger.inspectors.activation.value  # r1's inputs
 
     debugger.controls.step_button.click()
     assert debugger.wait_idle()
     assert [r.routine_id for r in session.history] == ["r0", "r1"]
-    assert highlighted(debugger) == ["r1"]
+    assert (marked(debugger, "last"), marked(debugger, "next")) == (["r1"], ["r2"])
     assert session.is_paused
 
 
-def test_clicking_a_routine_in_the_diagram_toggles_its_breakpoint(
+def test_stepping_to_the_end_says_nothing_is_left_and_stays_paused(
     session: DebugSession, debugger: FlowDebugger
 ) -> None:
-    click = {"type": "toggle_breakpoint", "routine_id": "r2"}
+    session.pause()
+    job = session.post("r0", "input", {"n": 0})
+    for _ in range(4):
+        debugger.controls.step_button.click()
+    assert debugger.wait_idle()
+    assert job.status is JobStatus.COMPLETED
+    assert marked(debugger, "next") == []
+    assert "nothing left to run; 0 unfinished jobs" in debugger.status.value
+    assert session.is_paused
+
+
+def node_menu(debugger: FlowDebugger, action: str, routine_id: str, name: Any = None) -> None:
+    """What the front end sends when an item of a routine's menu is chosen."""
+    message = {"type": "action", "action": action, "routine_id": routine_id, "name": name}
+    debugger.canvas._handle_custom_msg(message, [])
+
+
+def test_the_node_menu_toggles_a_breakpoint_before_the_routine(
+    session: DebugSession, debugger: FlowDebugger
+) -> None:
+    click = {"type": "action", "action": "break_before", "routine_id": "r2", "name": None}
     debugger.canvas._handle_custom_msg(click, [])
     assert [(bp.routine_id, bp.kind) for bp in session.breakpoints] == [("r2", "before")]
     debugger.wait_idle()
@@ -110,10 +139,16 @@ def test_a_breakpoint_with_a_condition_from_the_list_pauses_only_when_it_holds(
     snapshot = session.wait_until_paused(5)
     assert (snapshot.routine_id, bp.hits) == ("r1", 1)
     debugger.wait_idle()
-    assert highlighted(debugger) == ["r1"]
+    assert marked(debugger, "next") == ["r1"]
     assert state_of(debugger, "r1") == "paused"
-    assert "paused before <b>r1</b>" in debugger.status.value
+    assert (
+        f"paused at breakpoint #{bp.id}: before <b>r1</b> runs "
+        "if data[&#x27;input&#x27;][0][&#x27;n&#x27;] &gt; 5"
+    ) in debugger.status.value
     assert "{&#x27;n&#x27;: 11}" in debugger.inspectors.activation.value
+    # The list shows the condition too.
+    (row,) = debugger.breakpoint_panel.rows.children
+    assert "if data['input'][0]['n'] > 5" in row.children[0].description
 
 
 def test_unticking_a_breakpoint_in_the_list_disables_it_in_the_session(
@@ -156,7 +191,7 @@ def test_post_then_continue_runs_the_job_and_counts_edge_traffic(
     assert session.worker.state.shared_log == [{"n": 4}]
     assert {state_of(debugger, r) for r in ("r0", "r1", "r2", "sink")} == {"done"}
     # Each of the three connections carried one message: its edge is labelled 1.
-    assert debugger.canvas.svg.count(">1</text>") == 3
+    assert list(debugger.canvas.state["edges"].values()) == ["1", "1", "1"]
 
 
 def test_pause_and_stop_buttons_pause_the_worker_and_cancel_its_jobs(
@@ -309,8 +344,8 @@ def test_without_widgets_the_debugger_and_snapshots_show_html(
     assert "application/vnd.jupyter.widget-view+json" in bundle
     for page in (bundle["text/html"], snapshot_html(snapshot, session.worker.flow)):
         assert "<svg" in page
-        assert 'class="node routine state&#45;paused highlight"' in page
-        assert "about to run <b>r1</b>" in page
+        assert 'class="node routine state&#45;paused next"' in page
+        assert "next to run: <b>r1</b>" in page
         assert "Slot queues" in page
     view = debugger.snapshot()
     assert isinstance(view, SnapshotView)
@@ -347,7 +382,7 @@ def test_the_plain_html_diagram_follows_steps_too(session: DebugSession) -> None
         session.post("r0", "input", {"n": 0})
         debugger.controls.step_button.click()
         debugger.wait_idle()
-        assert highlighted(debugger) == ["r0"]
+        assert (marked(debugger, "last"), marked(debugger, "next")) == (["r0"], ["r1"])
         assert "routilux-diagram" in debugger.canvas._dom_classes
     finally:
         debugger.close()
