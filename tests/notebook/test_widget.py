@@ -482,7 +482,8 @@ def test_two_jobs_show_different_ids_everywhere_with_the_full_id_on_hover(
     assert '">#2<' in inspectors.trace.value
     labels = [label for label, _ in inspectors.job_target.options]
     assert len(set(labels)) == 2
-    assert labels[0].startswith("#1 (") and first.job_id[-6:] in labels[0]
+    assert labels[0].startswith("#1 (")
+    assert first.job_id[-6:] in labels[0]
 
 
 def test_inject_goes_into_the_chosen_job_or_a_new_one(
