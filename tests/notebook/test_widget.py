@@ -434,6 +434,7 @@ def test_run_to_here_from_the_node_menu_and_the_list_pauses_before_that_routine(
     session.pause()
     session.post("r0", "input", {"n": 0})
     node_menu(debugger, "run_to", "r2")
+    assert debugger.wait_idle()  # the command resumed the worker
     snapshot = session.wait_until_paused(5)
     assert snapshot.routine_id == "r2"
     debugger.wait_idle()
