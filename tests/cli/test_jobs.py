@@ -14,7 +14,6 @@ import pytest
 
 from tests.cli.conftest import Cli
 
-
 RUN_GATED = ["run", "cli_flows:gated", "--post", '{"n": 1}', "--store", "jobs.db"]
 
 
