@@ -4,32 +4,36 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from routilux.core.activation import ActivationRecord
-from routilux.core.hooks import Observer
+from routilux.core.engine import Engine
 from routilux.core.job import JobContext
 
 __all__ = ["ActivationCounter", "Progress", "Tally", "tally"]
 
 
-class ActivationCounter(Observer):
-    """Counts finished activations (and failed ones) through the record sink."""
+class ActivationCounter:
+    """Activations the engine booked on a runtime's workers (read from ``Worker.inspect``).
 
-    def __init__(self) -> None:
-        self.activations = 0
-        self.failures = 0
+    Nothing is added per activation: the engine keeps these counters anyway.
 
-    def record_sink(self) -> Callable[[ActivationRecord], None]:
-        return self._count
+    Args:
+        runtime: The runtime whose workers are counted.
+    """
 
-    def _count(self, record: ActivationRecord) -> None:
-        # Worker threads race on these increments; the count is for a progress line.
-        self.activations += 1
-        if record.error is not None:
-            self.failures += 1
+    def __init__(self, runtime: Engine) -> None:
+        self.runtime = runtime
+
+    @property
+    def activations(self) -> int:
+        """Activations finished so far, on every worker."""
+        return sum(
+            stats.activations
+            for worker in self.runtime.workers
+            for stats in worker.inspect(max_items=0).stats.values()
+        )
 
 
 @dataclass

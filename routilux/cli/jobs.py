@@ -128,10 +128,9 @@ def resume_jobs(
 ) -> None:
     """Continue jobs from their last checkpoint (every unfinished one if none is named)."""
     flows = _flows(flow_refs)
-    counter = ActivationCounter()
     runtime = Runtime(thread_pool_size=threads, store=store)
     with cli_errors(), runtime:
-        runtime.add_observer(counter)
+        counter = ActivationCounter(runtime)
         if job_ids:
             resumed = [job for job_id in job_ids for job in runtime.resume(job_id, flows=flows)]
         else:
@@ -163,10 +162,9 @@ def fork_job(
 ) -> None:
     """Run a new job from the state JOB had right after STEP (0: before its first step)."""
     flows = _flows(flow_refs)
-    counter = ActivationCounter()
     runtime = Runtime(thread_pool_size=threads, store=store)
     with cli_errors(), runtime:
-        runtime.add_observer(counter)
+        counter = ActivationCounter(runtime)
         job = runtime.fork(job_id, step, flows=flows)
         click.echo(f"forked {job_id} after step {step} as job {job.job_id}", err=True)
         code = finish_jobs(counter, [job], timeout=timeout, as_json=as_json)

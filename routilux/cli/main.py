@@ -70,9 +70,8 @@ def run(
     if not posts:
         raise click.UsageError("nothing to run: give --post ROUTINE.SLOT=JSON (repeatable)")
     parsed = [parse_post(text, flow) for text in posts]
-    counter = ActivationCounter()
     with cli_errors(), Runtime(thread_pool_size=threads, store=store) as runtime:
-        runtime.add_observer(counter)
+        counter = ActivationCounter(runtime)
         jobs = [runtime.post(flow, r, s, data)[1] for r, s, data in parsed]
         code = finish_jobs(counter, jobs, timeout=timeout, as_json=as_json)
         if code == EXIT_UNFINISHED:
