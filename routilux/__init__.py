@@ -4,6 +4,14 @@ Routines declare input slots and output events, a Flow wires events to slots, an
 Runtime runs jobs through it. See ``routilux.activation_policies`` for when routines run.
 """
 
+from routilux.activation_policies import (
+    all_slots_ready_policy,
+    batch_size_policy,
+    breakpoint_policy,
+    custom_policy,
+    immediate_policy,
+    time_interval_policy,
+)
 from routilux.core import (
     ActivationRecord,
     ConfigurationError,
@@ -14,12 +22,14 @@ from routilux.core import (
     Event,
     ExecutionError,
     Flow,
+    FlowBuilder,
     FlowRegistry,
     JobContext,
     JobStatus,
     Observer,
     RoutiluxError,
     Routine,
+    RoutineFactory,
     SerializationError,
     Slot,
     SlotHandlerError,
@@ -30,10 +40,12 @@ from routilux.core import (
     get_current_job,
     get_job_output,
     install_routed_stdout,
+    register_routine,
     uninstall_routed_stdout,
 )
 from routilux.job_state import JobState
 from routilux.runtime import Runtime
+from routilux.spec import load_flow, save_flow
 from routilux.store.sqlite import SqliteStore
 
 __version__ = "2.0.0.dev0"
@@ -48,6 +60,7 @@ __all__ = [
     "Event",
     "ExecutionError",
     "Flow",
+    "FlowBuilder",
     "FlowRegistry",
     "JobContext",
     "JobState",
@@ -55,6 +68,7 @@ __all__ = [
     "Observer",
     "RoutiluxError",
     "Routine",
+    "RoutineFactory",
     "Runtime",
     "SerializationError",
     "Slot",
@@ -65,8 +79,17 @@ __all__ = [
     "WorkerState",
     "WorkerStatus",
     "__version__",
+    "all_slots_ready_policy",
+    "batch_size_policy",
+    "breakpoint_policy",
+    "custom_policy",
     "get_current_job",
     "get_job_output",
+    "immediate_policy",
     "install_routed_stdout",
+    "load_flow",
+    "register_routine",
+    "save_flow",
+    "time_interval_policy",
     "uninstall_routed_stdout",
 ]

@@ -6,6 +6,7 @@ as parts); :class:`Engine` is the engine alone.
 """
 
 from routilux.core.activation import ActivationRecord
+from routilux.core.builder import FlowBuilder
 from routilux.core.connection import Connection
 from routilux.core.engine import Engine
 from routilux.core.error_handler import ErrorHandler, ErrorStrategy
@@ -19,6 +20,7 @@ from routilux.core.errors import (
     StateError,
 )
 from routilux.core.event import Event
+from routilux.core.factory import RoutineFactory, register_routine
 from routilux.core.flow import Flow
 from routilux.core.hooks import HOLD, Observer
 from routilux.core.inspection import QueueView, RoutineStats, WorkerView
@@ -43,6 +45,7 @@ __all__ = [
     "Event",
     "ExecutionError",
     "Flow",
+    "FlowBuilder",
     "FlowRegistry",
     "JobContext",
     "JobStatus",
@@ -51,6 +54,7 @@ __all__ = [
     "QueuedItem",
     "RoutiluxError",
     "Routine",
+    "RoutineFactory",
     "RoutineStats",
     "SerializationError",
     "Slot",
@@ -64,5 +68,6 @@ __all__ = [
     "get_current_job",
     "get_job_output",
     "install_routed_stdout",
+    "register_routine",
     "uninstall_routed_stdout",
 ]

@@ -56,7 +56,7 @@ class Node:
         self.policy = routine.activation_policy
         # Called positionally as logic(*slot_lists, policy_message, worker_state); None for a
         # stub (a routine whose logic is not written yet): its data waits in its slots.
-        self.logic: Callable[..., Any] | None = routine.get_logic()
+        self.logic: Callable[..., Any] | None = routine.resolve_logic()
         self.slot_names = tuple(slot.name for slot in routine.slots)
         self.queues = {
             slot.name: SlotQueue(routine_id, slot.name, slot.max_queue_length)

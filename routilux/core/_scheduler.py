@@ -476,11 +476,7 @@ class Scheduler(DrainerGrowth):
         for hook in self._hooks.error:
             call_hook(hook, self, activation, exc)
         handler = activation._node.error_handler
-        if not (
-            isinstance(exc, Exception)
-            and handler.strategy is ErrorStrategy.RETRY
-            and activation.attempts <= handler.max_retries
-        ):
+        if not (isinstance(exc, Exception) and handler.should_retry(exc, activation.attempts)):
             return None
         return handler.delay_before(activation.attempts + 1)
 

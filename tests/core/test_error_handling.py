@@ -104,7 +104,7 @@ def test_a_routine_handler_overrides_the_flow_handler() -> None:
 
 
 def test_retry_waits_with_backoff_between_attempts() -> None:
-    handler = ErrorHandler(ErrorStrategy.RETRY, retry_delay=0.5, backoff=2.0)
+    handler = ErrorHandler(ErrorStrategy.RETRY, retry_delay=0.5, retry_backoff=2.0)
     assert [handler.delay_before(a) for a in (2, 3, 4)] == [0.5, 1.0, 2.0]
     with pytest.raises(ConfigurationError):
         ErrorHandler(ErrorStrategy.RETRY, max_retries=-1)
