@@ -13,7 +13,7 @@ from typing import Any
 from routilux.core.errors import ConfigurationError
 from routilux.core.flow import Flow
 
-__all__ = ["SPEC_SUFFIXES", "load_flow_ref"]
+__all__ = ["SPEC_SUFFIXES", "import_module", "load_flow_ref"]
 
 SPEC_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -43,7 +43,7 @@ def load_flow_ref(ref: str) -> Flow:
             f"cannot tell what flow {ref!r} names: give a spec file (.yaml, .yml, .json) "
             "or module:object, such as mypackage.flows:pipeline"
         )
-    module = _import(module_name)
+    module = import_module(module_name)
     target: Any = module
     for part in attribute.split("."):
         try:
@@ -81,7 +81,12 @@ def _load_spec(path: str) -> Flow:
     return flow
 
 
-def _import(module_name: str) -> Any:
+def import_module(module_name: str) -> Any:
+    """Import ``package.module`` (the current directory comes first) or ``path/file.py``.
+
+    Raises:
+        ConfigurationError: No such module or file.
+    """
     if module_name.endswith(".py"):
         return _import_file(module_name)
     # Like `python -m`: modules in the current directory are found.

@@ -18,7 +18,7 @@ from routilux.cli._common import (
 )
 from routilux.cli._progress import ActivationCounter
 from routilux.cli.jobs import jobs
-from routilux.cli.locate import load_flow_ref
+from routilux.cli.locate import import_module, load_flow_ref
 from routilux.cli.serve import serve
 from routilux.core.errors import RoutiluxError
 from routilux.runtime import Runtime
@@ -28,12 +28,24 @@ __all__ = ["main"]
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="routilux")
-def main() -> None:
+@click.option(
+    "--import",
+    "-i",
+    "imports",
+    multiple=True,
+    metavar="MODULE",
+    help="Import MODULE first, e.g. one that registers the routine classes a spec names.",
+)
+def main(imports: tuple[str, ...]) -> None:
     """Run, inspect and serve routilux flows.
 
     A flow is named by a spec file (flow.yaml, flow.json) or as package.module:object,
-    where the object is a Flow or a function returning one.
+    where the object is a Flow or a function returning one. A spec names only routine
+    classes registered with routilux.register_routine: --import the module that does.
     """
+    for module in imports:
+        with cli_errors():
+            import_module(module)
 
 
 @main.command()
@@ -86,9 +98,11 @@ def validate(flow_ref: str) -> None:
     try:
         flow = load_flow_ref(flow_ref)
     except RoutiluxError as error:
-        click.echo(str(error))
-        sys.exit(EXIT_FAILED)
-    problems = flow.validate()
+        problems = _listed_problems(str(error))
+    else:
+        problems = flow.validate()
+        for warning in flow.warnings():
+            click.echo(f"warning: {warning}", err=True)
     for problem in problems:
         click.echo(problem)
     if problems:
@@ -98,6 +112,12 @@ def validate(flow_ref: str) -> None:
         f"{len(flow.connections)} connections",
         err=True,
     )
+
+
+def _listed_problems(message: str) -> list[str]:
+    """The items of an error that lists problems as ``  - item`` lines, or the message."""
+    items = [line[4:] for line in message.splitlines() if line.startswith("  - ")]
+    return items or [message]
 
 
 @main.command()

@@ -7,9 +7,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from routilux import Flow, Routine
+from routilux import Flow, Routine, register_routine
 
 
+@register_routine
 class Relay(Routine):
     """Passes every input on, adding 1 to ``n``."""
 
@@ -55,7 +56,7 @@ class Gate(Routine):
 
 
 class NoLogic(Routine):
-    """A routine nobody gave logic: the flow does not validate."""
+    """A routine nobody gave logic yet: a stub."""
 
     def __init__(self) -> None:
         super().__init__()

@@ -62,12 +62,51 @@ def test_an_unknown_flow_object_gets_a_suggestion(cli: Cli) -> None:
     assert "did you mean 'pipeline'" in result.stderr
 
 
-def test_validate_prints_each_problem_and_exits_non_zero(cli: Cli) -> None:
-    result = cli("validate", "cli_flows:broken")
+BROKEN_SPEC = """
+flow_id: broken
+routines:
+  a: {class: Relay}
+  b: {class: NoSuchThing}
+connections:
+  - {from: a.output, to: zz.input}
+"""
+
+SOUND_SPEC = """
+flow_id: specced
+routines:
+  a: {class: Relay}
+  b: {class: Relay}
+connections:
+  - {from: a.output, to: b.input}
+"""
+
+
+def test_validate_prints_each_problem_of_a_broken_spec_and_exits_non_zero(
+    cli: Cli, tmp_path: Path
+) -> None:
+    (tmp_path / "broken.yaml").write_text(BROKEN_SPEC)
+    result = cli("--import", "cli_flows", "validate", "broken.yaml")
     assert result.returncode == 1
     problems = result.stdout.strip().splitlines()
-    assert len(problems) == 1
-    assert "lazy" in problems[0]
+    assert len(problems) == 2
+    assert "'NoSuchThing' is not a registered routine class" in problems[0]
+    assert "unknown routine 'zz'" in problems[1]
+
+
+def test_a_spec_file_runs_with_the_classes_an_imported_module_registers(
+    cli: Cli, tmp_path: Path
+) -> None:
+    (tmp_path / "flow.yaml").write_text(SOUND_SPEC)
+    assert cli("--import", "cli_flows", "validate", "flow.yaml").returncode == 0
+    result = cli("-i", "cli_flows", "run", "flow.yaml", "--post", '{"n": 1}', "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["activations"] == 2
+
+
+def test_validate_warns_of_stub_routines_but_passes(cli: Cli) -> None:
+    result = cli("validate", "cli_flows:broken")
+    assert result.returncode == 0
+    assert "warning: routine 'lazy' is a stub" in result.stderr
 
 
 def test_validate_accepts_a_sound_flow(cli: Cli) -> None:
