@@ -12,6 +12,7 @@ from typing import Any
 
 from routilux.core.errors import ConfigurationError
 from routilux.core.flow import Flow
+from routilux.spec import load_flow
 
 __all__ = ["SPEC_SUFFIXES", "import_module", "load_flow_ref"]
 
@@ -63,13 +64,6 @@ def load_flow_ref(ref: str) -> Flow:
 def _load_spec(path: str) -> Flow:
     if not Path(path).is_file():
         raise ConfigurationError(f"no flow spec file {path!r}")
-    try:
-        from routilux import load_flow  # type: ignore[attr-defined]  # flows as data
-    except ImportError:
-        raise ConfigurationError(
-            "this routilux cannot read flow specs (routilux.load_flow is missing); "
-            "name the flow as module:object instead"
-        ) from None
     try:
         flow = load_flow(path)
     except ConfigurationError:
