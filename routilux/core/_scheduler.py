@@ -24,10 +24,12 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from routilux.core._context import current_activation
 from routilux.core._growth import DrainerGrowth
+from routilux.core._hook_table import HookTable, call_hook, hook_failed
 from routilux.core._names import unknown
 from routilux.core._next import ask_policy, take_all_slots_ready, take_immediate
 from routilux.core._node import ALL_SLOTS_READY, IMMEDIATE_ONE_SLOT, STUB, Node, build_nodes
@@ -39,7 +41,7 @@ from routilux.core.errors import (
     SlotQueueFullError,
     StateError,
 )
-from routilux.core.hooks import HOLD, HookTable, Observer, call_hook
+from routilux.core.hooks import HOLD, Observer
 from routilux.core.job import JobContext, JobStatus
 from routilux.core.queue import QueuedItem, SlotQueue
 from routilux.core.state import WorkerState, WorkerStatus
@@ -91,6 +93,9 @@ class Scheduler(DrainerGrowth):
         # Set by Worker.locked() while a thread holds the lock through it, so inspection
         # called inside it does not take the lock a second time.
         self._lock_owner = 0
+        # Called (under the lock) when a drainer found nothing to do and is about to leave:
+        # lets a test post at exactly that moment, the narrowest race of lock-free posting.
+        self._leaving_probe: Callable[[], None] | None = None
 
     # -- observers -----------------------------------------------------------------------
 
@@ -329,6 +334,8 @@ class Scheduler(DrainerGrowth):
                         self._book_locked(finished)
                     activation = self._next_locked(True)
                     if activation is None:
+                        if self._leaving_probe is not None:
+                            self._leaving_probe()
                         self._running -= 1
                         self._drainers -= 1
                         self._cells.remove(cell)
@@ -371,7 +378,10 @@ class Scheduler(DrainerGrowth):
                         activation.started_at = _WALL_OFFSET + start
                         activation.duration = clock() - start
                 for sink in hooks.sinks:
-                    sink(activation)
+                    try:
+                        sink(activation)
+                    except BaseException as exc:  # "must not raise", but it is user code
+                        hook_failed(sink, exc)
                 if hooks.activation_finished or hooks.job_finished:
                     set_current(None)  # observers run outside the activation
                     for hook in hooks.activation_finished:
@@ -531,7 +541,7 @@ class Scheduler(DrainerGrowth):
             current_activation.reset(token)
         hooks = self._hooks
         for sink in hooks.sinks:
-            sink(activation)
+            call_hook(sink, activation)
         for hook in hooks.activation_finished:
             call_hook(hook, self, activation)
 
