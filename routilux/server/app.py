@@ -32,6 +32,7 @@ from routilux.server.service import ApiError, FlowService
 __all__ = ["create_app", "serve_flows"]
 
 STATIC = ("page.html", "page.js", "page.css")
+_STATIC_DIR = resources.files("routilux.server").joinpath("static")
 _MEDIA = {".html": "text/html", ".js": "text/javascript", ".css": "text/css"}
 
 
@@ -139,7 +140,9 @@ def _static(name: str) -> Callable[[Request], Any]:
     media = _MEDIA[name[name.rindex(".") :]]
 
     async def serve_file(request: Request) -> Response:
-        text = resources.files("routilux.server").joinpath("static").joinpath(name).read_text("utf-8")
+        text = (
+            resources.files("routilux.server").joinpath("static").joinpath(name).read_text("utf-8")
+        )
         return Response(text, media_type=media, headers={"cache-control": "no-store"})
 
     return serve_file

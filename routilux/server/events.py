@@ -194,10 +194,12 @@ class EventHub(Observer):
                 histogram = activity.durations[routine] = Histogram()
             histogram.observe(record.duration)
 
-    def note_stepped(self, flow: str, routine_id: str) -> None:
-        """Mark ``routine_id`` as the last that ran now (a step returns before the drain)."""
+    def note_stepped(self, flow: str, record: ActivationRecord) -> None:
+        """Show a stepped activation at once (a step returns before the next drain)."""
         with self._lock:
-            self._activity.setdefault(flow, FlowActivity()).last = routine_id
+            activity = self._activity.setdefault(flow, FlowActivity())
+            activity.last = record.routine_id
+            (activity.failed if record.error is not None else activity.ran).add(record.routine_id)
 
     def activity(self, flow: str) -> FlowActivity:
         """A copy of ``flow``'s activity."""

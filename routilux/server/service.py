@@ -291,7 +291,7 @@ class FlowService:
         with _as_api_errors():
             record = session.step(timeout=10)
         if record is not None:
-            self.hub.note_stepped(name, record.routine_id)
+            self.hub.note_stepped(name, record)
         view = self.worker_view(name)
         view["stepped"] = describe_record(record) if record is not None else None
         return view
@@ -428,6 +428,10 @@ def _check_str(value: Any, key: str) -> None:
 
 
 def _kind(value: Any) -> str:
-    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(
-        type(value), "null" if value is None else f"a {type(value).__name__}"
+    """How JSON calls ``value``'s type: "an object", "a string", "null"..."""
+    if value is None:
+        return "null"
+    name = {dict: "object", list: "array", str: "string", bool: "boolean"}.get(
+        type(value), "number" if isinstance(value, (int, float)) else type(value).__name__
     )
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
