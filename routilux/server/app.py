@@ -31,7 +31,7 @@ from routilux.server.service import ApiError, FlowService
 
 __all__ = ["create_app", "serve_flows"]
 
-STATIC = ("page.html", "page.js", "page.css")
+STATIC = ("page.js", "page.css")
 _STATIC_DIR = resources.files("routilux.server").joinpath("static")
 _MEDIA = {".html": "text/html", ".js": "text/javascript", ".css": "text/css"}
 
@@ -108,7 +108,7 @@ def create_app(
         Route(e.path, e.handler, methods=[e.method], name=e.handler.__name__) for e in ENDPOINTS
     ]
     routes += [
-        Route("/", _static("page.html"), methods=["GET"]),
+        Route("/", _page, methods=["GET"]),
         *(Route(f"/static/{name}", _static(name), methods=["GET"]) for name in STATIC),
         Route("/openapi.json", openapi, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
@@ -146,6 +146,17 @@ def _static(name: str) -> Callable[[Request], Any]:
         return Response(text, media_type=media, headers={"cache-control": "no-store"})
 
     return serve_file
+
+
+async def _page(request: Request) -> Response:
+    # One document with its script and styles inline: the browser's requests for separate
+    # files would not carry the token, which the page only knows from its own URL.
+    html = _STATIC_DIR.joinpath("page.html").read_text("utf-8")
+    css = _STATIC_DIR.joinpath("page.css").read_text("utf-8")
+    js = _STATIC_DIR.joinpath("page.js").read_text("utf-8")
+    html = html.replace('<link rel="stylesheet" href="static/page.css">', f"<style>\n{css}</style>")
+    html = html.replace('<script src="static/page.js"></script>', f"<script>\n{js}</script>")
+    return Response(html, media_type="text/html", headers={"cache-control": "no-store"})
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:

@@ -19,6 +19,9 @@ async function api(path, options = {}) {
   return body;
 }
 
+// Ids made in one process share their first half; the end tells them apart.
+function shortId(id) { return id.length > 12 ? `…${id.slice(-10)}` : id; }
+
 function say(text) { $("#message").textContent = text || ""; }
 
 function cell(text, className) {
@@ -76,7 +79,9 @@ async function refresh() {
     $("#worker-status").className = `badge ${status}`;
     const rows = jobs.slice(-20).reverse().map((job) => {
       const row = document.createElement("tr");
-      row.append(cell(job.job_id.slice(0, 12)), cell(job.status, `status-${job.status}`),
+      const id = cell(shortId(job.job_id));
+      id.title = job.job_id;
+      row.append(id, cell(job.status, `status-${job.status}`),
         cell(new Date(job.created_at * 1000).toLocaleTimeString()), cell(job.error));
       return row;
     });
@@ -96,7 +101,7 @@ function scheduleRefresh() {
 function describe(event) {
   const where = event.routine_id ? ` ${event.routine_id}` : "";
   const extra = event.type === "emitted" ? ` ${event.event}`
-    : event.type === "job_finished" ? ` ${event.job_id.slice(0, 8)} ${event.status}` : "";
+    : event.type === "job_finished" ? ` ${shortId(event.job_id)} ${event.status}` : "";
   return `${event.flow || ""}${where}: ${event.type}${extra}`;
 }
 
