@@ -30,6 +30,11 @@ __all__ = ["serve"]
     type=click.IntRange(min=1),
     help="Largest request body accepted, in bytes.",
 )
+@click.option(
+    "--durations",
+    is_flag=True,
+    help="Time every activation for the /metrics duration histogram (costs per activation).",
+)
 def serve(
     flow_refs: tuple[str, ...],
     host: str,
@@ -38,6 +43,7 @@ def serve(
     store: str | None,
     threads: int | None,
     max_body: int,
+    durations: bool,
 ) -> None:
     """Serve flows over HTTP: API, WebSocket events, live page at /, /metrics, /health.
 
@@ -64,5 +70,6 @@ def serve(
             store=store,
             threads=threads,
             max_body=max_body,
+            durations=durations,
             announce=lambda url: click.echo(f"routilux serving on {url}", err=True),
         )

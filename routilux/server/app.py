@@ -43,6 +43,7 @@ def create_app(
     token: str,
     max_body: int = 1 << 20,
     client_buffer: int = 2048,
+    durations: bool = False,
 ) -> Starlette:
     """The server's ASGI application over ``runtime`` (which the caller shuts down).
 
@@ -52,9 +53,12 @@ def create_app(
         token: Required on every request (``Authorization: Bearer`` or ``?token=``).
         max_body: Largest request body accepted, in bytes (413 past it).
         client_buffer: Events a WebSocket client may fall behind by before losing the oldest.
+        durations: Observe every activation for the duration histogram of ``/metrics``
+            (it costs the engine a record per activation). Otherwise activations are
+            observed only while a WebSocket client (such as the live page) is connected.
 
     Returns:
-        The application; its event hub attaches to ``runtime`` while it runs (lifespan).
+        The application; its event hub observes ``runtime`` while it runs (lifespan).
     """
     served = {}
     for flow in flows:
@@ -68,13 +72,13 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        runtime.add_observer(hub)
+        hub.bind(runtime, always=durations)
         pump = asyncio.get_running_loop().create_task(hub.run())
         try:
             yield
         finally:
             pump.cancel()
-            runtime.remove_observer(hub)
+            hub.unbind()
 
     async def metrics(request: Request) -> Response:
         body = await asyncio.to_thread(generate_latest, registry)
@@ -184,6 +188,7 @@ def serve_flows(
     store: str | None = None,
     threads: int | None = None,
     max_body: int = 1 << 20,
+    durations: bool = False,
     announce: Callable[[str], None] = print,
 ) -> None:
     """Serve ``flows`` until interrupted (what ``routilux serve`` runs).
@@ -196,10 +201,11 @@ def serve_flows(
         store: A store file to checkpoint jobs into.
         threads: Thread pool size of the runtime.
         max_body: Largest request body accepted, in bytes.
+        durations: Observe every activation for the duration histogram (see create_app).
         announce: Called with the live page's URL (token included) once listening.
     """
     runtime = Runtime(thread_pool_size=threads, store=store)
-    app = create_app(runtime, flows, token=token, max_body=max_body)
+    app = create_app(runtime, flows, token=token, max_body=max_body, durations=durations)
     config = uvicorn.Config(
         app, host=host, port=port, log_level="warning", ws="websockets-sansio", lifespan="on"
     )

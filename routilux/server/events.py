@@ -5,6 +5,10 @@ do waits for the event loop or a client. The loop drains that deque every ``inte
 seconds, keeps per-flow activity for the live diagram and the duration histogram, and
 hands each item to every subscriber's bounded buffer; a subscriber that falls behind
 loses its oldest items and counts them, so a slow client never slows a worker.
+
+A record sink is not free (the engine times activations for it, and records live until
+the next drain), so the hub observes the runtime only while someone subscribes, unless
+told to observe always (for a complete duration histogram).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from routilux.core.activation import ActivationRecord
+from routilux.core.engine import Engine
 from routilux.core.hooks import Observer
 from routilux.core.job import JobContext
 from routilux.core.worker import Worker
@@ -109,6 +114,9 @@ class EventHub(Observer):
         self, *, client_buffer: int = 2048, ring_size: int = 1 << 20, interval: float = 0.05
     ) -> None:
         self.client_buffer = client_buffer
+        self.runtime: Engine | None = None
+        self.always = False
+        self._observing = False
         self.interval = interval
         self.numbered = 0
         self._ring: deque[object] = deque(maxlen=ring_size)
@@ -134,13 +142,41 @@ class EventHub(Observer):
 
     # -- the loop side ---------------------------------------------------------------------
 
+    def bind(self, runtime: Engine, *, always: bool = False) -> None:
+        """Observe ``runtime`` while someone subscribes (or ``always``)."""
+        self.runtime = runtime
+        self.always = always
+        self._observe(always)
+
+    def unbind(self) -> None:
+        """Stop observing the runtime."""
+        self._observe(False)
+        self.runtime = None
+
+    def _observe(self, on: bool) -> None:
+        if self.runtime is None or on == self._observing:
+            return
+        if on:
+            self.runtime.add_observer(self)
+        else:
+            self.runtime.remove_observer(self)
+        self._observing = on
+
+    @property
+    def observing(self) -> bool:
+        """Whether the hub is attached to the runtime now."""
+        return self._observing
+
     def subscribe(self) -> Subscriber:
         subscriber = Subscriber(self.client_buffer)
         self._subscribers = [*self._subscribers, subscriber]
+        self._observe(True)
         return subscriber
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         self._subscribers = [s for s in self._subscribers if s is not subscriber]
+        if not self._subscribers:
+            self._observe(self.always)
 
     @property
     def dropped(self) -> int:

@@ -2,7 +2,9 @@
 
 Nothing here runs per activation: a scrape reads ``Worker.inspect()`` (per-routine
 activation and failure counters, queue lengths, unfinished jobs), the WorkerStates' job
-tallies, the hub's duration histograms, and times one store read.
+tallies, the hub's duration histograms (of the activations it observed: all of them with
+``durations=True``, else those while a WebSocket client was connected), and times one
+store read.
 """
 
 from __future__ import annotations

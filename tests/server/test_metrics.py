@@ -32,7 +32,7 @@ def samples(served: Served) -> dict[tuple[str, tuple[tuple[str, str], ...]], flo
 def test_metrics_count_activations_failures_and_jobs_per_flow_and_routine(serve: Serve) -> None:
     failing = Flow("failing")
     failing.add_routine(Fails(), "boom")
-    served = serve([chain("pipeline", 2), failing])
+    served = serve([chain("pipeline", 2), failing], durations=True)
     for n in range(3):
         served.post("/api/flows/pipeline/jobs", json={"data": {"n": n}})
     served.post("/api/flows/failing/jobs", json={"data": 1})
