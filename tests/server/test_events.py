@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from typing import Any
 
 from websockets.sync.client import ClientConnection, connect
@@ -82,3 +83,16 @@ def test_a_client_that_never_reads_loses_events_and_never_slows_the_run(serve: S
         assert "routilux_stream_events_dropped_total" in metrics
         [line] = [x for x in metrics.splitlines() if x.startswith("routilux_stream_events_dr")]
         assert float(line.split()[-1]) > 0
+
+
+def test_the_hub_observes_the_runtime_only_while_a_client_is_connected(served: Served) -> None:
+    hub: EventHub = served.app.state.hub
+    assert not hub.observing  # nobody streams: the engine pays nothing per activation
+    with open_stream(served) as stream:
+        served.post("/api/flows/pipeline/jobs", json={"data": {"n": 0}})
+        events_until(stream, "job_finished")
+        assert hub.observing
+    deadline = time.monotonic() + 10
+    while hub.observing and time.monotonic() < deadline:
+        time.sleep(0.01)  # the server notices the close on its own loop; nothing to wait on
+    assert not hub.observing
