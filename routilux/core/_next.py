@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Outcome", "ask_policy", "build_activation", "take_all_slots_ready", "take_immediate"]
 
+_RETRY_AFTER = Decision._fields.index("retry_after")
 _PENDING = JobStatus.PENDING
 _RUNNING = JobStatus.RUNNING
 
@@ -104,11 +105,15 @@ def ask_policy(node: Node, job: JobContext, state: WorkerState, seq: Iterator[in
         decision = node.policy(node.queues, state)
         if type(decision) is not Decision:
             decision = as_decision(decision, repr(node.policy))
-        retry_after = decision.retry_after
-        if retry_after is not None and not _valid_delay(retry_after):
+        # Read untyped: a policy's Decision may carry anything, and the compiled build
+        # would otherwise reject a non-float here with a message that names nothing.
+        fields: tuple[object, ...] = decision
+        asked = fields[_RETRY_AFTER]
+        if asked is not None and not _valid_delay(asked):
             raise ConfigurationError(
-                f"retry_after must be a finite number of seconds >= 0, got {retry_after!r}"
+                f"retry_after must be a finite number of seconds >= 0, got {asked!r}"
             )
+        retry_after = None if asked is None else float(asked)  # type: ignore[arg-type]
     except BaseException as exc:
         for queue in node.queue_list:
             queue.restore_consumed()

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from routilux.core._context import current_activation
 from routilux.core._growth import DrainerGrowth
+from routilux.core._hook_table import HookTable, call_hook, hook_failed
 from routilux.core._names import unknown
 from routilux.core._next import ask_policy, take_all_slots_ready, take_immediate
 from routilux.core._node import ALL_SLOTS_READY, IMMEDIATE_ONE_SLOT, STUB, Node, build_nodes
@@ -40,7 +41,7 @@ from routilux.core.errors import (
     SlotQueueFullError,
     StateError,
 )
-from routilux.core.hooks import HOLD, HookTable, Observer, call_hook
+from routilux.core.hooks import HOLD, Observer
 from routilux.core.job import JobContext, JobStatus
 from routilux.core.queue import QueuedItem, SlotQueue
 from routilux.core.state import WorkerState, WorkerStatus
@@ -377,7 +378,10 @@ class Scheduler(DrainerGrowth):
                         activation.started_at = _WALL_OFFSET + start
                         activation.duration = clock() - start
                 for sink in hooks.sinks:
-                    sink(activation)
+                    try:
+                        sink(activation)
+                    except BaseException as exc:  # "must not raise", but it is user code
+                        hook_failed(sink, exc)
                 if hooks.activation_finished or hooks.job_finished:
                     set_current(None)  # observers run outside the activation
                     for hook in hooks.activation_finished:
@@ -537,7 +541,7 @@ class Scheduler(DrainerGrowth):
             current_activation.reset(token)
         hooks = self._hooks
         for sink in hooks.sinks:
-            sink(activation)
+            call_hook(sink, activation)
         for hook in hooks.activation_finished:
             call_hook(hook, self, activation)
 

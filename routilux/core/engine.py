@@ -240,16 +240,21 @@ class Engine:
         retire: list[Worker] = []
         with self._lock:
             self._one_shot.append(newest)
-            # Oldest first; a busy one stops the scan (it is retired on a later call).
-            while len(self._one_shot) > self._max_idle_workers:
-                worker = self._one_shot[0]
-                if not worker.is_stopped and not _is_idle(worker):
-                    break
-                self._one_shot.popleft()
-                self._workers.pop(worker.worker_id, None)
-                if self._newest.get(worker.flow_name) is worker:
-                    del self._newest[worker.flow_name]
-                retire.append(worker)
+            excess = len(self._one_shot) - self._max_idle_workers
+            if excess <= 0:
+                return
+            kept: collections.deque[Worker] = collections.deque()
+            # Oldest first; busy ones stay (they are looked at again on a later call).
+            for worker in self._one_shot:
+                if excess > 0 and worker is not newest and (worker.is_stopped or _is_idle(worker)):
+                    excess -= 1
+                    self._workers.pop(worker.worker_id, None)
+                    if self._newest.get(worker.flow_name) is worker:
+                        del self._newest[worker.flow_name]
+                    retire.append(worker)
+                else:
+                    kept.append(worker)
+            self._one_shot = kept
         for worker in retire:
             worker.stop()
 

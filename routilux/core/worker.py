@@ -18,12 +18,13 @@ from collections import deque
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from routilux.core._hook_table import call_hook
 from routilux.core._names import unknown
 from routilux.core._node import Node
 from routilux.core._scheduler import Scheduler, emit_in_context
 from routilux.core.activation import ActivationRecord
 from routilux.core.errors import ConfigurationError, StateError
-from routilux.core.hooks import Observer, call_hook
+from routilux.core.hooks import Observer
 from routilux.core.inspection import QueueView, RoutineStats, WorkerView
 from routilux.core.job import JobContext
 from routilux.core.queue import QueuedItem, SlotQueue
@@ -159,7 +160,7 @@ class Worker(Scheduler):
             if spawn:
                 self._start_drainer()
         error = activation.error
-        if error is not None and not isinstance(error, Exception):
+        if isinstance(error, (KeyboardInterrupt, SystemExit)):
             self.runtime._take_interrupt(error)
             raise error
         return activation

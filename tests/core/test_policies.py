@@ -6,9 +6,8 @@ from typing import Any
 
 import pytest
 
-from routilux import ConfigurationError, Flow, Routine, Runtime
+from routilux import ConfigurationError, Decision, Flow, Routine, Runtime
 from routilux.activation_policies import (
-    Decision,
     all_slots_ready_policy,
     batch_size_policy,
     custom_policy,
