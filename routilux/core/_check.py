@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import difflib
+import functools
+import inspect
 import math
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar, cast
 
 from routilux.core.errors import ConfigurationError, ConfigurationTypeError
 
@@ -59,3 +61,35 @@ def unexpected_keyword(where: str, key: str, valid: Iterable[str]) -> TypeError:
         message += f"; did you mean {match!r}?"
     message += f" (valid: {', '.join(valid) or 'none'})"
     return TypeError(message)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def suggests_keywords(fn: F) -> F:
+    """Make a misspelt keyword argument to ``fn`` a TypeError naming the closest valid one.
+
+    Python's own error says only that the keyword is unexpected. The wrapper costs one
+    call; the signature is read only when such an error happens.
+    """
+
+    @functools.wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except TypeError as exc:
+            tb = exc.__traceback__
+            # Raised by the call itself (binding the arguments), not inside fn.
+            if kwargs and tb is not None and tb.tb_next is None:
+                valid = [
+                    p.name
+                    for p in inspect.signature(fn).parameters.values()
+                    if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+                    and p.name not in ("self", "cls")
+                ]
+                for key in kwargs:
+                    if key not in valid:
+                        raise unexpected_keyword(f"{fn.__qualname__}()", key, valid) from None
+            raise
+
+    return cast(F, call)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import functools
 import inspect
+import types
 import warnings
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -29,13 +31,15 @@ ACCEPTED_FORMS = (
 )
 
 
-def calling_form(logic: Logic, n_slots: int, routine_id: str | None) -> Logic:
+def calling_form(logic: Logic, n_slots: int, routine_id: str | None, *, warn: bool = True) -> Logic:
     """A callable taking ``(*slot_lists, policy_message, worker_state)`` that runs ``logic``.
 
     Args:
         logic: The routine's logic.
         n_slots: How many slot lists it gets.
         routine_id: For messages.
+        warn: Issue the DeprecationWarning for a ``job_state`` keyword (off when only
+            validating, so a flow start warns once).
 
     Returns:
         ``logic`` itself when it already takes that form, else an adapter.
@@ -44,12 +48,57 @@ def calling_form(logic: Logic, n_slots: int, routine_id: str | None) -> Logic:
         ConfigurationError: The signature fits no accepted form, is ambiguous, or the logic
             is a generator or a coroutine function.
     """
+    function, bound = _function_of(logic)
+    verdicts = _verdicts.get(function) if function is not None else None
+    verdict = verdicts.get((n_slots, bound)) if verdicts is not None else None
+    if verdict is None:
+        verdict = _decide(logic, n_slots)
+        if function is not None:
+            _verdicts.setdefault(function, {})[(n_slots, bound)] = verdict
     where = f"logic of routine {routine_id!r}"
-    _refuse_generators(logic, where)
+    if isinstance(verdict, str):
+        raise ConfigurationError(f"{where} {verdict}")
+    if verdict is _POSITIONAL_FORM:
+        return logic
+    if warn and "job_state" in verdict:
+        warnings.warn(
+            f"{where} names its keyword-only parameter 'job_state'; it receives the "
+            "WorkerState, whose preferred name is 'worker_state'",
+            DeprecationWarning,
+            stacklevel=4,
+        )
+    return _keyword_adapter(logic, verdict)
+
+
+# A verdict: _POSITIONAL_FORM, the names passed by keyword, or why the logic is refused
+# (a message that follows "logic of routine 'x'").
+_Verdict = frozenset[str] | str
+_POSITIONAL_FORM: frozenset[str] = frozenset()
+# Verdicts per plain function (a method by its function): a flow of thousands of routines
+# of one class inspects that class's logic once.
+_verdicts: weakref.WeakKeyDictionary[Any, dict[tuple[int, bool], _Verdict]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _function_of(logic: Logic) -> tuple[Any, bool]:
+    """The plain function behind ``logic`` and whether it is bound, or (None, False)."""
+    if isinstance(logic, types.FunctionType):
+        return logic, False
+    if isinstance(logic, types.MethodType) and isinstance(logic.__func__, types.FunctionType):
+        return logic.__func__, True
+    return None, False
+
+
+def _decide(logic: Logic, n_slots: int) -> _Verdict:
+    """How ``logic`` is called with ``n_slots`` slot lists (see :data:`_Verdict`)."""
+    refused = _generator_problem(logic)
+    if refused is not None:
+        return refused
     try:
         signature = inspect.signature(logic)
     except (TypeError, ValueError):
-        return logic  # builtins and C callables: nothing to inspect, called positionally
+        return _POSITIONAL_FORM  # builtins and C callables: nothing to inspect
     params = list(signature.parameters.values())
     var_positional = any(p.kind is p.VAR_POSITIONAL for p in params)
     var_keyword = any(p.kind is p.VAR_KEYWORD for p in params)
@@ -57,22 +106,23 @@ def calling_form(logic: Logic, n_slots: int, routine_id: str | None) -> Logic:
     by_position = [p.name for p in params if p.kind in _POSITIONAL and p.name in _NAMES]
     shown = f"it takes ({', '.join(str(p) for p in params)})"
     if by_keyword and by_position:
-        raise ConfigurationError(
-            f"{where} is ambiguous: {shown}, naming {', '.join(by_position)} as positional and "
+        return (
+            f"is ambiguous: {shown}, naming {', '.join(by_position)} as positional and "
             f"{', '.join(by_keyword)} as keyword-only; {ACCEPTED_FORMS}"
         )
     if not by_keyword and not (var_keyword and not by_position):
-        problem = _positional_problem(signature, n_slots)
-        if problem is not None:
-            raise ConfigurationError(
-                f"{where} cannot be called as logic(*{n_slots} slot lists, policy_message, "
-                f"worker_state): {shown}; {problem}; {ACCEPTED_FORMS}"
+        try:
+            signature.bind(*range(n_slots + 2))
+        except TypeError as exc:
+            return (
+                f"cannot be called as logic(*{n_slots} slot lists, policy_message, "
+                f"worker_state): {shown}; {exc}; {ACCEPTED_FORMS}"
             )
-        return logic
+        return _POSITIONAL_FORM
     if var_positional and var_keyword and not by_keyword:
-        raise ConfigurationError(
-            f"{where} is ambiguous: {shown} could take policy_message and worker_state "
-            f"either way; {ACCEPTED_FORMS}"
+        return (
+            f"is ambiguous: {shown} could take policy_message and worker_state either way; "
+            f"{ACCEPTED_FORMS}"
         )
     passed = set(by_keyword)
     if var_keyword:
@@ -80,29 +130,14 @@ def calling_form(logic: Logic, n_slots: int, routine_id: str | None) -> Logic:
     try:
         signature.bind(*range(n_slots), **dict.fromkeys(passed))
     except TypeError as exc:
-        raise ConfigurationError(
-            f"{where} cannot take {n_slots} slot lists and {', '.join(sorted(passed))} by "
-            f"keyword: {shown}; {exc}; {ACCEPTED_FORMS}"
-        ) from None
-    if "job_state" in by_keyword:
-        warnings.warn(
-            f"{where} names its keyword-only parameter 'job_state'; it receives the "
-            "WorkerState, whose preferred name is 'worker_state'",
-            DeprecationWarning,
-            stacklevel=4,
+        return (
+            f"cannot take {n_slots} slot lists and {', '.join(sorted(passed))} by keyword: "
+            f"{shown}; {exc}; {ACCEPTED_FORMS}"
         )
-    return _keyword_adapter(logic, passed)
+    return frozenset(passed)
 
 
-def _positional_problem(signature: inspect.Signature, n_slots: int) -> str | None:
-    try:
-        signature.bind(*range(n_slots + 2))
-    except TypeError as exc:
-        return str(exc)
-    return None
-
-
-def _keyword_adapter(logic: Logic, passed: set[str]) -> Logic:
+def _keyword_adapter(logic: Logic, passed: frozenset[str]) -> Logic:
     """Call ``logic(*slot_lists, name=value, ...)`` from the engine's positional call."""
     message_names = tuple(n for n in ("policy_message",) if n in passed)
     state_names = tuple(n for n in ("worker_state", "job_state") if n in passed)
@@ -123,17 +158,18 @@ def _keyword_adapter(logic: Logic, passed: set[str]) -> Logic:
     return call_named
 
 
-def _refuse_generators(logic: Logic, where: str) -> None:
+def _generator_problem(logic: Logic) -> str | None:
     target: Any = logic
     if not (inspect.isroutine(logic) or isinstance(logic, functools.partial)):
         target = type(logic).__call__  # a callable object: what runs is its __call__
     if inspect.isgeneratorfunction(target):
-        raise ConfigurationError(
-            f"{where} is a generator function: it would return a generator without running. "
+        return (
+            "is a generator function: it would return a generator without running. "
             f"Emit with self.emit(...) instead of yield; {ACCEPTED_FORMS}"
         )
     if inspect.iscoroutinefunction(target) or inspect.isasyncgenfunction(target):
-        raise ConfigurationError(
-            f"{where} is 'async def': async logic is not supported yet (it is planned in its "
-            f"own issue); write it as a plain def for now; {ACCEPTED_FORMS}"
+        return (
+            "is 'async def': async logic is not supported yet (it is planned in its own "
+            f"issue); write it as a plain def for now; {ACCEPTED_FORMS}"
         )
+    return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from routilux.core import _check
 from routilux.core.error_handler import ErrorHandler
 from routilux.core.errors import ConfigurationError
 from routilux.core.flow import Flow
@@ -37,12 +38,14 @@ class FlowBuilder:
     'hi'
     """
 
+    @_check.suggests_keywords
     def __init__(self, flow_id: str | None = None) -> None:
         self._flow = Flow(flow_id)
 
     def __repr__(self) -> str:
         return f"<FlowBuilder {self._flow!r}>"
 
+    @_check.suggests_keywords
     def add_routine(
         self,
         routine: Routine,
@@ -74,11 +77,13 @@ class FlowBuilder:
         self._flow.add_routine(routine, routine_id)
         return self
 
+    @_check.suggests_keywords
     def connect(self, source_id: str, event: str, target_id: str, slot: str) -> FlowBuilder:
         """Wire ``source_id.event`` to ``target_id.slot``. Returns the builder."""
         self._flow.connect(source_id, event, target_id, slot)
         return self
 
+    @_check.suggests_keywords
     def error_handler(self, handler: ErrorHandler | None) -> FlowBuilder:
         """Set the flow's error handler (for routines without their own). Returns the builder."""
         self._flow.set_error_handler(handler)

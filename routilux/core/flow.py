@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from routilux.core import _check
 from routilux.core._names import unknown
 from routilux.core._spec import flow_from_dict, flow_to_dict
 from routilux.core.connection import Connection
@@ -47,6 +48,7 @@ class Flow:
     :func:`~routilux.register_routine`.
     """
 
+    @_check.suggests_keywords
     def __init__(self, flow_id: str | None = None) -> None:
         if flow_id is not None and (not isinstance(flow_id, str) or not flow_id):
             raise ConfigurationError(f"a flow id must be a non-empty string, got {flow_id!r}")
@@ -65,6 +67,7 @@ class Flow:
 
     # -- building ------------------------------------------------------------------------
 
+    @_check.suggests_keywords
     def add_routine(self, routine: Routine, routine_id: str | None = None) -> str:
         """Add ``routine`` under ``routine_id`` (derived from its class name if omitted).
 
@@ -93,6 +96,7 @@ class Flow:
         self._routines[routine_id] = routine
         return routine_id
 
+    @_check.suggests_keywords
     def connect(self, source_id: str, event: str, target_id: str, slot: str) -> Connection:
         """Wire ``source_id``'s ``event`` to ``target_id``'s ``slot``.
 
@@ -107,6 +111,7 @@ class Flow:
         self._connections[connection] = None
         return connection
 
+    @_check.suggests_keywords
     def set_error_handler(self, handler: ErrorHandler | None) -> None:
         """The error handler for every routine that has none of its own."""
         self._error_handler = handler
@@ -185,6 +190,7 @@ class Flow:
 
     # -- as data -------------------------------------------------------------------------
 
+    @_check.suggests_keywords
     def to_dict(self, factory: RoutineFactory | None = None) -> dict[str, Any]:
         """The flow as a spec: plain data that :meth:`from_dict` and ``routilux.load_flow``
         read back (``flow_id``, ``routines``, ``connections``, ``error_handler``).
@@ -203,6 +209,7 @@ class Flow:
         return flow_to_dict(self, factory or RoutineFactory.get_instance())
 
     @classmethod
+    @_check.suggests_keywords
     def from_dict(cls, spec: dict[str, Any], factory: RoutineFactory | None = None) -> Flow:
         """Build a flow from a spec (see :meth:`to_dict`), instantiating registered classes.
 
@@ -213,11 +220,13 @@ class Flow:
         """
         return flow_from_dict(spec, factory or RoutineFactory.get_instance(), cls)
 
+    @_check.suggests_keywords
     def serialize(self, factory: RoutineFactory | None = None) -> dict[str, Any]:
         """The flow as a serilux-style document: :meth:`to_dict` plus its ``_type`` tag."""
         return {"_type": "Flow", **self.to_dict(factory)}
 
     @classmethod
+    @_check.suggests_keywords
     def deserialize(cls, data: dict[str, Any], factory: RoutineFactory | None = None) -> Flow:
         """Build a flow from what :meth:`serialize` wrote."""
         if not isinstance(data, dict) or data.get("_type") != "Flow":

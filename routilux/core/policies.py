@@ -248,11 +248,13 @@ def all_slots_ready_policy() -> ActivationPolicy:
     return _AllSlotsReady()
 
 
+@_check.suggests_keywords
 def batch_size_policy(n: int) -> ActivationPolicy:
     """Run when every slot has at least ``n`` data points, taking ``n`` from each."""
     return _BatchSize(n)
 
 
+@_check.suggests_keywords
 def time_interval_policy(
     seconds: float, clock: Callable[[], float] = time.monotonic
 ) -> ActivationPolicy:
@@ -264,6 +266,7 @@ def time_interval_policy(
     return _TimeInterval(seconds, clock)
 
 
+@_check.suggests_keywords
 def custom_policy(fn: Callable[..., Any]) -> ActivationPolicy:
     """Wrap ``fn(slots, worker_state)`` returning a Decision or ``(activate, slice, message)``.
 
@@ -272,6 +275,7 @@ def custom_policy(fn: Callable[..., Any]) -> ActivationPolicy:
     return _Custom(fn)
 
 
+@_check.suggests_keywords
 def breakpoint_policy(
     inner: ActivationPolicy | None = None,
     condition: Callable[[dict[str, list[Any]]], bool] | None = None,

@@ -101,6 +101,7 @@ class Routine:
         self._slots[name] = slot
         return slot
 
+    @_check.suggests_keywords
     def add_event(self, name: str, params: Iterable[str] | None = None) -> Event:
         """Declare an output event, optionally naming the keywords it is emitted with."""
         _check_name("event", name)
@@ -136,6 +137,7 @@ class Routine:
 
     # -- behaviour -----------------------------------------------------------------------
 
+    @_check.suggests_keywords
     def set_logic(self, fn: Logic) -> None:
         """Use ``fn(*slot_lists, policy_message, worker_state)`` as this routine's logic."""
         if not callable(fn):
@@ -172,6 +174,7 @@ class Routine:
             return None
         return calling_form(logic, len(self._slots), self.routine_id)
 
+    @_check.suggests_keywords
     def set_activation_policy(self, policy: ActivationPolicy) -> None:
         """Decide when this routine runs and what data it gets (see ``activation_policies``)."""
         if not callable(policy):
@@ -182,6 +185,7 @@ class Routine:
     def activation_policy(self) -> ActivationPolicy:
         return self._policy
 
+    @_check.suggests_keywords
     def set_error_handler(self, handler: ErrorHandler | None) -> None:
         """Override the flow's error handler for this routine (None to use the flow's)."""
         self._error_handler = handler
@@ -232,10 +236,11 @@ class Routine:
 
         A stub (no logic) is not a problem here; :meth:`Flow.warnings` lists stubs.
         """
+        logic = self.get_logic()
+        if logic is None:
+            return None
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", DeprecationWarning)  # warned at worker start
-                self.resolve_logic()
+            calling_form(logic, len(self._slots), self.routine_id, warn=False)
         except ConfigurationError as exc:
             return str(exc)
         return None

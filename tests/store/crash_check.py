@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from routilux import Runtime
-from routilux.store import SqliteStore
+from routilux import Runtime, SqliteStore
 from tests.store.store_flows import fanout_flow, read_log
 
 CHILD = Path(__file__).with_name("crash_child.py")

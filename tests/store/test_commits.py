@@ -13,8 +13,7 @@ from typing import Any
 
 import pytest
 
-from routilux import ErrorHandler, ErrorStrategy, Flow, Routine, Runtime
-from routilux.store import SqliteStore
+from routilux import ErrorHandler, ErrorStrategy, Flow, Routine, Runtime, SqliteStore
 from routilux.store._commits import CommitQueue
 from routilux.store._writes import ActivationWrite, Batch, PostedWrite, Track
 

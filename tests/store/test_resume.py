@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from routilux import Runtime, StateError
-from routilux.store import SqliteStore
+from routilux import Runtime, SqliteStore, StateError
 from tests.store.crash_check import CHILD, REPO, run_child_and_kill
 from tests.store.store_flows import fanout_flow, read_log, retry_flow
 

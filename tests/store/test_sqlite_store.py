@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from routilux import ConfigurationError, Flow, Routine, Runtime, SerializationError
-from routilux.store import SqliteStore
+from routilux import ConfigurationError, Flow, Routine, Runtime, SerializationError, SqliteStore
 from tests.store.store_flows import Step, ring_flow
 
 

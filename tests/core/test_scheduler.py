@@ -1,4 +1,4 @@
-"""Thread safety under load: many posts from racing threads arrive exactly once."""
+"""The scheduler under load: racing posts, joins, leaving drainers, stops."""
 
 from __future__ import annotations
 
