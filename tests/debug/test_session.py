@@ -346,12 +346,14 @@ def test_a_breakpoint_added_while_a_one_shot_breakpoint_fires_is_kept(runtime: R
     flow = chain("race", 2)
     session = runtime.debug(flow)
     added: list[Breakpoint] = []
+    adders: list[threading.Thread] = []
 
     def add_from_another_thread() -> None:
         def add() -> None:
             added.append(session.add_breakpoint("r0", condition=lambda inputs: False))
 
         adder = threading.Thread(target=add)
+        adders.append(adder)
         adder.start()
         # Long enough for an unguarded add to land; a guarded one waits for the rewrite.
         adder.join(0.2)
@@ -372,6 +374,8 @@ def test_a_breakpoint_added_while_a_one_shot_breakpoint_fires_is_kept(runtime: R
     assert session.wait_until_paused(5).routine_id == "r1"
     session.resume()
     assert runtime.wait_until_all_jobs_finished(5)
+    [adder] = adders
+    adder.join(5)  # a guarded add ends once the rewrite released the list
     assert len(added) == 1
     assert session.breakpoints == added
 
