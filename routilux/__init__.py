@@ -4,15 +4,8 @@ Routines declare input slots and output events, a Flow wires events to slots, an
 Runtime runs jobs through it. See ``routilux.activation_policies`` for when routines run.
 """
 
-from routilux.activation_policies import (
-    all_slots_ready_policy,
-    batch_size_policy,
-    breakpoint_policy,
-    custom_policy,
-    immediate_policy,
-    time_interval_policy,
-)
-from routilux.compat import deprecated_attribute as __getattr__  # noqa: F401  # PEP 562
+# The six policies (routilux.activation_policies) and deprecated aliases: see compat.
+from routilux.compat import top_level_attribute as __getattr__  # noqa: F401  # PEP 562
 from routilux.core.activation import ActivationRecord
 from routilux.core.builder import FlowBuilder
 from routilux.core.connection import Connection
@@ -81,20 +74,14 @@ __all__ = [
     "WorkerState",
     "WorkerStatus",
     "__version__",
-    "all_slots_ready_policy",
-    "batch_size_policy",
-    "breakpoint_policy",
     "clear_job_output",
-    "custom_policy",
     "get_current_job",
     "get_current_job_id",
     "get_current_worker_state",
     "get_job_output",
-    "immediate_policy",
     "install_routed_stdout",
     "load_flow",
     "register_routine",
     "save_flow",
-    "time_interval_policy",
     "uninstall_routed_stdout",
 ]

@@ -1,7 +1,8 @@
 """Every compatibility path for code written for earlier Routilux (1.x and v2), in one place.
 
-Upstream names we keep as they were are plain re-exports (no warning): the six policies at
-the top level, ``FlowBuilder``, ``RoutedStdout``, ``clear_job_output``,
+Upstream names we keep as they were are re-exports (no warning): the six policies at the
+top level (:data:`REEXPORTED`, served lazily so each object keeps one listed home),
+``FlowBuilder``, ``RoutedStdout``, ``clear_job_output``,
 ``get_job_output(job_id, incremental=)``, ``get_current_job_id``, ``ErrorHandler("retry",
 retry_backoff=, retryable_exceptions=)``, keyword-only ``policy_message`` /
 ``worker_state`` in logic, and the module paths in :data:`MODULE_PATHS`.
@@ -21,7 +22,15 @@ from typing import Any
 
 from routilux.core.registry import FlowRegistry
 
-__all__ = ["DEPRECATED", "MODULE_PATHS", "ExecutionStatus", "RoutineStatus", "get_flow_registry"]
+__all__ = [
+    "DEPRECATED",
+    "MODULE_PATHS",
+    "REEXPORTED",
+    "ExecutionStatus",
+    "RoutineStatus",
+    "get_flow_registry",
+    "top_level_attribute",
+]
 
 # Upstream module path -> the names it gives, all re-exported from their one home here.
 MODULE_PATHS: dict[str, tuple[str, ...]] = {
@@ -92,12 +101,24 @@ DEPRECATED: dict[str, tuple[str, str, str]] = {
 }
 
 
-def deprecated_attribute(name: str) -> Any:
-    """The value of deprecated top-level name ``name``, with its warning (PEP 562 hook).
+# Top-level names served from their one home without a warning: ``from routilux import
+# immediate_policy`` works as upstream wrote it, while routilux.activation_policies stays
+# the policies' only listed home.
+REEXPORTED: dict[str, str] = dict.fromkeys(
+    MODULE_PATHS["routilux.activation_policies"], "routilux.activation_policies"
+)
+
+
+def top_level_attribute(name: str) -> Any:
+    """Resolve a top-level name that ``routilux`` does not define itself (PEP 562 hook):
+    a re-export from its home, or a deprecated alias (with its warning).
 
     Raises:
-        AttributeError: ``name`` is not a deprecated top-level name either.
+        AttributeError: ``name`` is neither.
     """
+    home = REEXPORTED.get(name)
+    if home is not None:
+        return getattr(importlib.import_module(home), name)
     entry = DEPRECATED.get(name)
     if entry is None:
         raise AttributeError(f"module 'routilux' has no attribute {name!r}")

@@ -19,10 +19,10 @@ import routilux.store
 from routilux.compat import MODULE_PATHS
 
 # The packages users import names from; each public object is listed by exactly one.
-FACES = [routilux, routilux.core, routilux.debug, routilux.store]
+FACES = [routilux, routilux.core, routilux.debug, routilux.store, routilux.activation_policies]
 
 
-@pytest.mark.parametrize("module", [*FACES, routilux.activation_policies])
+@pytest.mark.parametrize("module", FACES)
 def test_all_lists_exactly_the_public_names(module: types.ModuleType) -> None:
     public = {
         name
