@@ -34,10 +34,11 @@ _NODE_ATTRIBUTES = {
 }
 _EDGE_ATTRIBUTES = {"fontname": "Helvetica", "fontsize": "11", "arrowsize": "0.7"}
 
-# Rough size of one routine in inches, to pick the orientation before Graphviz lays out:
+# Rough size of one routine in inches, to pick the orientation before Graphviz lays out
+# (a left-to-right routine shows its slots, name and events side by side, so it is wide):
 # a rank of a left-to-right graph is a node plus the gap to the next, and so is a node
 # side by side with its neighbours in a top-to-bottom one.
-_RANK_WIDTH = 2.4
+_RANK_WIDTH = 2.8
 _NODE_WIDTH = 2.0
 # About the width of a notebook's output area (in inches at 96 px): wider pictures shrink.
 _FITS = 9.0

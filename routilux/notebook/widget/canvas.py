@@ -115,6 +115,8 @@ function render({ model, el }) {
     svg.removeAttribute("width"); svg.removeAttribute("height");
     svg.querySelectorAll("g.routine").forEach((g) => { nodes[g.id] = g; });
     svg.querySelectorAll("g.connection").forEach((g) => { edges[g.id] = g; });
+    // The layout left room after each slot name for its count: show the bare names.
+    for (const id of Object.keys(nodes)) setQueued(id, {});
     fit();
     apply();
   };
@@ -138,14 +140,15 @@ function render({ model, el }) {
         const b = box.getBBox();
         badge = document.createElementNS(SVGNS, "text");
         badge.setAttribute("class", "routilux-next-badge");
-        badge.setAttribute("x", b.x + b.width + 4); badge.setAttribute("y", b.y + 12);
-        badge.textContent = "◀ next";
+        badge.setAttribute("x", b.x + b.width - 5); badge.setAttribute("y", b.y + 14);
+        badge.setAttribute("text-anchor", "end");
+        badge.textContent = "\u25b6";
         g.appendChild(badge);
       }
     } else if (badge) badge.remove();
   };
 
-  const setQueued = (id, counts) => {
+  function setQueued(id, counts) {
     const g = nodes[id];
     const outline = model.get("outline")[id];
     if (!g || !outline) return;
@@ -154,7 +157,7 @@ function render({ model, el }) {
       const n = counts[slot] || 0;
       if (texts[i]) texts[i].textContent = n ? `${slot} (${n})` : slot;
     });
-  };
+  }
 
   const setEdge = (id, n) => {
     const g = edges[id];
@@ -258,8 +261,6 @@ function render({ model, el }) {
   const onUp = () => { drag = null; };
 
   // Shortcuts like a browser's debugger, while the debugger widget has the focus.
-  const root = el.closest(".routilux-debugger") || el;
-  if (!root.hasAttribute("tabindex")) root.setAttribute("tabindex", "0");
   const onKey = (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     if (e.target.closest && e.target.closest("input, textarea, select, [contenteditable]")) return;
@@ -269,6 +270,21 @@ function render({ model, el }) {
     e.preventDefault(); e.stopPropagation();
     model.send({ type: "key", action });
   };
+
+  // The whole debugger listens, once this view sits inside it (not yet while rendering).
+  let root = null;
+  const attachKeys = (tries) => {
+    const found = el.closest(".routilux-debugger");
+    if (!found) {
+      if (tries > 0) requestAnimationFrame(() => attachKeys(tries - 1));
+      else { root = el; el.setAttribute("tabindex", "0"); el.addEventListener("keydown", onKey); }
+      return;
+    }
+    root = found;
+    if (!root.hasAttribute("tabindex")) root.setAttribute("tabindex", "0");
+    root.addEventListener("keydown", onKey);
+  };
+  attachKeys(120);
 
   draw();
   model.on("change:svg", draw);
@@ -289,7 +305,7 @@ function render({ model, el }) {
     scroller.removeEventListener("mousedown", onDown);
     window.removeEventListener("mousemove", onMove);
     window.removeEventListener("mouseup", onUp);
-    root.removeEventListener("keydown", onKey);
+    if (root) root.removeEventListener("keydown", onKey);
     resize.disconnect();
   };
 }
@@ -303,7 +319,7 @@ _CSS = """
   gap: 8px; min-height: 1.6em; }
 .routilux-zoom button { font-size: 12px; min-width: 2em; margin-left: 2px; }
 .routilux-canvas-scroll { overflow: auto; max-height: 70vh; cursor: grab; }
-.routilux-canvas-scroll svg { display: block; }
+.routilux-canvas-scroll svg { display: block; max-width: none !important; }
 .routilux-canvas g.routine { cursor: pointer; }
 .routilux-canvas g.routine.state-queued > path { fill: #fff3bf; }
 .routilux-canvas g.routine.state-running > path { fill: #d0ebff; }
