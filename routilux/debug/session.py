@@ -24,6 +24,9 @@ __all__ = ["DebugSession"]
 
 Listener = Callable[[str, "DebugSession"], None]
 
+PARK_WAIT = 2.0
+"""Seconds ``step(stop_at_next=True)`` waits for the next activation to be parked."""
+
 
 class DebugSession(Observer):
     """Debug the worker that runs ``flow_name`` on ``runtime`` (started if none runs yet).
@@ -234,9 +237,11 @@ class DebugSession(Observer):
             timeout: Seconds to wait for running activations to finish before stepping.
             stop_at_next: Afterwards, let the worker pick the next activation and park it
                 (as a breakpoint would), so :attr:`pending` shows what the next step runs
-                and with which inputs. When nothing is queued the worker stays paused;
-                when queued data is not ready yet (a join waiting for its other slot), the
-                next activation to become ready is parked when it does.
+                and with which inputs; the step returns once it is parked. When nothing
+                is queued the worker stays paused. When queued data is not ready yet (a
+                join waiting for its other slot), the step returns after
+                :data:`PARK_WAIT` seconds and the next activation to become ready is
+                parked when it does.
         """
         if not self.worker.is_paused:
             self._paused_it = True
@@ -249,6 +254,8 @@ class DebugSession(Observer):
             self._stop_next = True
             self.worker.refresh_hooks()
             self.worker.resume()
+            # Parked at once when something is ready: the wait ends on that, not on time.
+            self.worker.wait_until_quiet(PARK_WAIT)
         self._notify("stepped")
         return record
 

@@ -26,10 +26,6 @@ from routilux.notebook.widget.timeline import timeline_for
 
 __all__ = ["FlowDebugger"]
 
-# How long a Step waits for the worker to park the activation after it (the next to run);
-# it parks at once when one is ready, and only a join still waiting for data runs out.
-_PARK_WAIT = 2.0
-
 
 # ipywidgets ships no type hints, so mypy sees VBox as Any.
 class FlowDebugger(widgets.VBox):  # type: ignore[misc]
@@ -256,9 +252,6 @@ class FlowDebugger(widgets.VBox):  # type: ignore[misc]
             self.message = "nothing to step: no activation is ready"
             return
         self._stepped = record
-        # The worker parks the next activation at once when one is ready.
-        if not self.session.worker.held and self.session.worker.inspect(0).queued_count:
-            self.session.worker.wait_until_quiet(_PARK_WAIT)
 
     def _post(self, routine_id: str, slot: str, data: Any) -> None:
         job = self.session.post(routine_id, slot, data)
