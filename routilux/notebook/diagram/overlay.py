@@ -10,6 +10,7 @@ from routilux.core.connection import Connection
 __all__ = [
     "BREAKPOINT_COLOUR",
     "BREAKPOINT_MARK",
+    "HIGHLIGHT_COLOUR",
     "LAST_COLOUR",
     "MARKS",
     "NEXT_COLOUR",
@@ -40,6 +41,7 @@ STATE_COLOURS: dict[RoutineState, str] = {
 
 BREAKPOINT_COLOUR = "#e03131"
 NEXT_COLOUR = "#e8590c"
+HIGHLIGHT_COLOUR = NEXT_COLOUR
 LAST_COLOUR = "#1971c2"
 BREAKPOINT_MARK = "\u25cf"  # a filled circle, the usual breakpoint glyph in debuggers
 
@@ -63,6 +65,8 @@ class DiagramState(TypedDict, total=False):
         next: The routine about to run (parked at a breakpoint or after a step); drawn
             with a thick orange outline.
         last: The routine that ran last; drawn with a dashed blue outline.
+        highlight: One routine drawn with a thick outline and the ``highlight`` class, for
+            views that do not tell "next" from "last" (the older form of the two).
     """
 
     routine_states: Mapping[str, RoutineState]
@@ -72,6 +76,7 @@ class DiagramState(TypedDict, total=False):
     approximate: bool
     next: str | None
     last: str | None
+    highlight: str | None
 
 
 def check_overlay(overlay: DiagramState) -> None:
@@ -93,6 +98,8 @@ def routine_marks(routine_id: str, overlay: DiagramState) -> list[str]:
         marks.append("last")  # "next" wins: the routine is about to run again
     if routine_id in overlay.get("breakpoints", ()):
         marks.append("breakpoint")
+    if overlay.get("highlight") == routine_id:
+        marks.append("highlight")
     return marks
 
 
@@ -133,7 +140,7 @@ def routine_style(routine_id: str, overlay: DiagramState) -> dict[str, str]:
     if "breakpoint" in marks:
         attributes["color"] = BREAKPOINT_COLOUR
         attributes["penwidth"] = "2"
-    if "next" in marks:
+    if "next" in marks or "highlight" in marks:
         # A breakpoint keeps its red border; the width alone says "this one is next".
         attributes.setdefault("color", NEXT_COLOUR)
         attributes["penwidth"] = "4"
