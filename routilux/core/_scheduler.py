@@ -72,6 +72,15 @@ _PAUSED = WorkerStatus.PAUSED
 _BUSY = WorkerStatus.RUNNING
 
 
+class DrainerCell:
+    """Where a drainer thread keeps the activation it runs (compared by identity)."""
+
+    __slots__ = ("activation",)
+
+    def __init__(self) -> None:
+        self.activation: ActivationRecord | None = None
+
+
 class Scheduler(DrainerGrowth):
     """Queues, candidates, drainers and job accounting of one worker (see the module doc).
 
@@ -100,7 +109,7 @@ class Scheduler(DrainerGrowth):
         self._quiet_waiters = 0  # threads in wait_until_quiet: notify only when there are any
         self._offloaded = 0  # activations handed to the event loop and not yet completed
         # One cell per drainer thread holding the activation it runs (for shutdown's report).
-        self._cells: list[list[ActivationRecord | None]] = []
+        self._cells: list[DrainerCell] = []
         self._observers: list[Observer] = []
         self._hooks = HookTable([*runtime._observers])
         # Set by Worker.locked() while a thread holds the lock through it, so inspection
@@ -333,7 +342,7 @@ class Scheduler(DrainerGrowth):
         set_current = current_activation.set
         clock = time.perf_counter
         finished: ActivationRecord | None = None
-        cell: list[ActivationRecord | None] = [None]
+        cell = DrainerCell()
         with lock:
             self._cells.append(cell)
             self._running += 1
@@ -376,7 +385,7 @@ class Scheduler(DrainerGrowth):
                     self.runtime._async_loop().submit(self, activation)
                     finished = None
                     continue
-                cell[0] = activation
+                cell.activation = activation
                 set_current(activation)
                 activation.attempts += 1
                 hooks = self._hooks
@@ -430,7 +439,7 @@ class Scheduler(DrainerGrowth):
         finally:
             current_activation.reset(outer)
 
-    def _rejoin(self, cell: list[ActivationRecord | None]) -> bool:
+    def _rejoin(self, cell: DrainerCell) -> bool:
         """Whether a leaving drainer should stay for posts that came in as it left."""
         with self._lock:
             self._take_posts_locked()
