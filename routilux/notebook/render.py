@@ -145,4 +145,5 @@ def mimebundle(flow: Flow, overlay: DiagramState | None = None) -> dict[str, str
         svg = render(flow, "svg", overlay)
     except EngineUnavailable as error:
         return {"text/plain": f"{error.dot}\n{error}"}
-    return {"image/svg+xml": svg, "text/plain": repr(flow)}
+    # Shrinks to the page where the SVG is inlined (documentation pages, static HTML).
+    return {"image/svg+xml": fit_to_width(svg), "text/plain": repr(flow)}

@@ -9,6 +9,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from routilux.core.activation import ActivationRecord
+from routilux.core.job import JobContext
 from routilux.core.output import get_job_output, install_routed_stdout
 from routilux.debug.session import DebugSession
 from routilux.notebook.live.activity import ActivityTracker
@@ -91,7 +92,9 @@ class FlowDebugger(widgets.VBox):  # type: ignore[misc]
         self.status = widgets.HTML()
         self.status.add_class("routilux-status")
         # Only a runtime with a store has checkpoints to travel through.
-        self.timeline = timeline_for(session.runtime, self.flow, report=self.report)
+        self.timeline = timeline_for(
+            session.runtime, self.flow, report=self.report, open_fork=self._open_fork
+        )
         super().__init__(
             [
                 self.status,
@@ -274,6 +277,11 @@ class FlowDebugger(widgets.VBox):  # type: ignore[misc]
             "break_event": "event",
         }[action]
         self.breakpoint_panel.toggle(routine_id, kind, name)
+
+    def _open_fork(self, job: JobContext) -> FlowDebugger:
+        # The fork runs on a worker of its own: a second debugger, shown in the timeline.
+        session = DebugSession(self.session.runtime, self.flow, worker_id=job.worker_id)
+        return FlowDebugger(session, capture_output=False, max_items=self.max_items)
 
     def _key(self, action: KeyAction) -> None:
         {"continue": self.resume, "step": self.step, "pause": self.pause}[action]()
