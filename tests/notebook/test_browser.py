@@ -3,8 +3,9 @@
 Starts a Jupyter server on a free localhost port with a copy of ``browser_notebook.ipynb``,
 runs it, checks the diagram's text is at least 12 px, clicks Step (and presses its key) and
 sees "next to run" move, sets a slot breakpoint from a routine's menu, continues to it, and
-runs to a routine. With ``ROUTILUX_SCREENSHOT=1`` it saves the widget as
-``docs/images/debugger.png`` and a routine's menu as ``docs/images/menu.png`` (JupyterLab).
+runs to a routine, then opens the timeline, forks the stored job and steps the fork. With
+``ROUTILUX_SCREENSHOT=1`` it saves the widget, a routine's menu and the timeline with its
+fork as ``docs/images/debugger.png``, ``menu.png`` and ``timeline.png`` (JupyterLab).
 """
 
 from __future__ import annotations
@@ -232,11 +233,32 @@ def test_stepping_breaking_and_running_to_here_in_the_browser(
     page.wait_for_function(MARKED, arg=["next", "store"])
     page.locator(".routilux-status", has_text="paused at run to here").wait_for()
 
-    is_lab = request.node.callspec.params["jupyter"] == "lab"
-    if is_lab and os.environ.get("ROUTILUX_SCREENSHOT") == "1":
+    screenshots = (
+        request.node.callspec.params["jupyter"] == "lab"
+        and os.environ.get("ROUTILUX_SCREENSHOT") == "1"
+    )
+    debugger = page.locator(".routilux-debugger").first
+    if screenshots:
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        page.locator(".routilux-debugger").screenshot(path=str(SCREENSHOT))
+        debugger.screenshot(path=str(SCREENSHOT))
         diagram.locator("#routine-enrich").click()
-        menu = page.locator(".routilux-menu")
-        menu.wait_for()
-        page.locator(".routilux-canvas").screenshot(path=str(SCREENSHOT.with_name("menu.png")))
+        page.locator(".routilux-menu").wait_for()
+        page.locator(".routilux-canvas").first.screenshot(
+            path=str(SCREENSHOT.with_name("menu.png"))
+        )
+        page.keyboard.press("Escape")
+
+    # Time travel: open the timeline, fork the stored job at its last step, step the fork.
+    page.get_by_text("Timeline (stored checkpoints)").click()
+    timeline = page.locator(".routilux-timeline")
+    timeline.locator(".routilux-timeline-diagram svg").wait_for()
+    if screenshots:
+        timeline.first.scroll_into_view_if_needed()
+        timeline.first.screenshot(path=str(SCREENSHOT.with_name("timeline.png")))
+    timeline.locator(".routilux-fork").click()
+    fork = page.locator(".routilux-fork-area .routilux-debugger")
+    fork.locator(".routilux-diagram g.routine").first.wait_for()
+    fork.locator(".routilux-status", has_text="paused").wait_for()
+    fork.locator(".routilux-step").click()
+    fork.locator(".routilux-status", has_text="stepped: store ran").wait_for()
+    fork.locator("#routine-store.last").wait_for()

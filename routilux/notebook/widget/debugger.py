@@ -48,6 +48,7 @@ class FlowDebugger(widgets.VBox):  # type: ignore[misc]
             breakpoint menu, keys step and continue); False uses a plain ipywidgets HTML
             view (see :class:`StaticDiagram`).
         max_items: Queued data points shown per slot.
+        timeline: Add the timeline of stored checkpoints when the runtime has a store.
 
     Example::
 
@@ -65,6 +66,7 @@ class FlowDebugger(widgets.VBox):  # type: ignore[misc]
         history_rows: int = 20,
         clickable_diagram: bool = True,
         max_items: int = 5,
+        timeline: bool = True,
     ) -> None:
         self.session = session
         self.flow = session.worker.flow
@@ -92,8 +94,10 @@ class FlowDebugger(widgets.VBox):  # type: ignore[misc]
         self.status = widgets.HTML()
         self.status.add_class("routilux-status")
         # Only a runtime with a store has checkpoints to travel through.
-        self.timeline = timeline_for(
-            session.runtime, self.flow, report=self.report, open_fork=self._open_fork
+        self.timeline = (
+            timeline_for(session.runtime, self.flow, report=self.report, open_fork=self._open_fork)
+            if timeline
+            else None
         )
         super().__init__(
             [
@@ -281,7 +285,7 @@ class FlowDebugger(widgets.VBox):  # type: ignore[misc]
     def _open_fork(self, job: JobContext) -> FlowDebugger:
         # The fork runs on a worker of its own: a second debugger, shown in the timeline.
         session = DebugSession(self.session.runtime, self.flow, worker_id=job.worker_id)
-        return FlowDebugger(session, capture_output=False, max_items=self.max_items)
+        return FlowDebugger(session, capture_output=False, max_items=self.max_items, timeline=False)
 
     def _key(self, action: KeyAction) -> None:
         {"continue": self.resume, "step": self.step, "pause": self.pause}[action]()
