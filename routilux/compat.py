@@ -8,7 +8,7 @@ retry_backoff=, retryable_exceptions=)``, keyword-only ``policy_message`` /
 ``worker_state`` in logic, and the module paths in :data:`MODULE_PATHS`.
 
 Names that have a preferred spelling here warn with a ``DeprecationWarning`` naming it:
-:data:`DEPRECATED` for top-level names, plus ``ErrorHandler(backoff=)``,
+:data:`DEPRECATED` for top-level names, plus ``ErrorHandler(backoff=)``, ``ErrorHandler(is_critical=)``,
 ``add_slot(handler=, merge_strategy=)`` and logic naming its keyword-only parameter
 ``job_state``.
 """

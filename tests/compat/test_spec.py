@@ -238,3 +238,24 @@ def test_a_loaded_flow_draws_the_same_diagram(factory: RoutineFactory, tmp_path:
     save_flow(flow, path, factory=factory)
     loaded = load_flow(path, factory=factory)
     assert render(loaded, format="dot") == render(flow, format="dot")
+
+
+@pytest.mark.parametrize(
+    ("routines", "connections", "problem"),
+    [
+        ({"a": {"class": "Unknown"}}, [], "routines.a.class: 'Unknown' is not a registered"),
+        ({"a": {"class": "tests.compat.test_spec.Source"}}, [], "routines.a.class: 'tests"),
+        ({"a": {"config": {"factor": 2}}}, [], "routines.a.class: missing"),
+        ({"a": "Source"}, [{"from": "a.out", "to": "b.inp"}], "connections[0].to: unknown routine"),
+        ({"a": "Source"}, [{"from": "a-out", "to": "a.trigger"}], "connections[0].from: must look"),
+    ],
+    ids=["unregistered", "dotted-path", "missing-class", "unknown-end", "malformed-end"],
+)
+def test_each_kind_of_bad_spec_is_one_clear_error_and_creates_nothing(
+    factory: RoutineFactory, routines: dict[str, Any], connections: list[Any], problem: str
+) -> None:
+    before = Source.created
+    with pytest.raises(ConfigurationError, match="1 problem:") as caught:
+        Flow.from_dict({"routines": routines, "connections": connections}, factory)
+    assert problem in str(caught.value)
+    assert Source.created == before
