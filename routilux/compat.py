@@ -7,10 +7,10 @@ top level (:data:`REEXPORTED`, served lazily so each object keeps one listed hom
 retry_backoff=, retryable_exceptions=)``, keyword-only ``policy_message`` /
 ``worker_state`` in logic, and the module paths in :data:`MODULE_PATHS`.
 
-Names that have a preferred spelling here warn with a ``DeprecationWarning`` naming it:
-:data:`DEPRECATED` for top-level names, plus ``ErrorHandler(backoff=)``, ``ErrorHandler(is_critical=)``,
-``add_slot(handler=, merge_strategy=)`` and logic naming its keyword-only parameter
-``job_state``.
+Names that have a preferred spelling here, or no effect, warn with a ``DeprecationWarning``
+saying what to use: :data:`DEPRECATED` for top-level names, plus ``ErrorHandler(backoff=)``,
+``ErrorHandler(is_critical=)``, ``add_slot(handler=, merge_strategy=)`` and logic naming
+its keyword-only parameter ``job_state``.
 """
 
 from __future__ import annotations
