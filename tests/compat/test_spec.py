@@ -259,3 +259,10 @@ def test_each_kind_of_bad_spec_is_one_clear_error_and_creates_nothing(
         Flow.from_dict({"routines": routines, "connections": connections}, factory)
     assert problem in str(caught.value)
     assert Source.created == before
+
+
+def test_a_routine_id_with_a_dot_cannot_be_written(factory: RoutineFactory) -> None:
+    flow = Flow("dotted")
+    flow.add_routine(Source(), "a.b")
+    with pytest.raises(SerializationError, match=r"routines.a.b: an id with '\.'"):
+        flow.to_dict(factory)
