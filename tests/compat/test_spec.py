@@ -266,3 +266,14 @@ def test_a_routine_id_with_a_dot_cannot_be_written(factory: RoutineFactory) -> N
     flow.add_routine(Source(), "a.b")
     with pytest.raises(SerializationError, match=r"routines.a.b: an id with '\.'"):
         flow.to_dict(factory)
+
+
+def test_deserialize_on_an_empty_flow_fills_it_as_upstream_did(factory: RoutineFactory) -> None:
+    document = Flow.from_dict(spec(), factory).serialize(factory)
+    flow = Flow()
+    assert flow.deserialize(document, factory) is flow
+    assert flow.flow_id == "numbers"
+    assert flow.get_routine("src").flow is flow
+    assert flow.to_dict(factory) == Flow.deserialize(document, factory).to_dict(factory)
+    with pytest.raises(RuntimeError, match="already has routines"):
+        flow.deserialize(document, factory)
