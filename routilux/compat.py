@@ -3,7 +3,8 @@
 Upstream names we keep as they were are re-exports (no warning): the six policies at the
 top level (:data:`REEXPORTED`, served lazily so each object keeps one listed home),
 ``FlowBuilder``, ``RoutedStdout``, ``clear_job_output``,
-``get_job_output(job_id, incremental=)``, ``get_current_job_id``, ``ErrorHandler("retry",
+``get_job_output(job_id, incremental=)``, ``get_current_job_id``,
+``JobContext.set_data`` / ``get_data`` (kept in ``metadata``), ``ErrorHandler("retry",
 retry_backoff=, retryable_exceptions=)``, keyword-only ``policy_message`` /
 ``worker_state`` in logic, and the module paths in :data:`MODULE_PATHS`.
 
