@@ -117,12 +117,13 @@ class Worker(Scheduler):
             self._start_drainer()
 
     def wait_until_quiet(self, timeout: float | None = None) -> bool:
-        """Wait until the worker is paused and no activation is running."""
+        """Wait until the worker is paused and no activation is running (in a drainer or
+        on the event loop)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._lock:
             self._quiet_waiters += 1
             try:
-                while not (self._paused and self._running == 0):
+                while not (self._paused and self._running == 0 and self._offloaded == 0):
                     remaining = None if deadline is None else deadline - time.monotonic()
                     if remaining is not None and remaining <= 0:
                         return False
