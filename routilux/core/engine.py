@@ -168,6 +168,8 @@ class Engine:
         *,
         metadata: dict[str, Any] | None = None,
         job_id: str | None = None,
+        block: bool | None = None,
+        timeout: float | None = None,
     ) -> tuple[WorkerState, JobContext]:
         """Post ``data`` to ``routine_id``'s ``slot_name`` as a new job.
 
@@ -175,11 +177,23 @@ class Engine:
         several), which is started if there is none. Dicts are copied, so changing yours
         afterwards does not change the job's data.
 
+        Into a full bounded slot, ``block`` (default: the slot's ``on_full``) waits for
+        room, at most ``timeout`` seconds (default: the slot's ``block_timeout``), then
+        raises :class:`~routilux.SlotQueueFullError` naming the slot.
+
         Returns:
             The worker's state and the new job's context.
         """
         worker = self.worker_for(flow, worker_id)
-        job = worker.post(routine_id, slot_name, data, metadata=metadata, job_id=job_id)
+        job = worker.post(
+            routine_id,
+            slot_name,
+            data,
+            metadata=metadata,
+            job_id=job_id,
+            block=block,
+            timeout=timeout,
+        )
         return worker.state, job
 
     def worker_for(self, flow: str | Flow, worker_id: str | None = None) -> Worker:

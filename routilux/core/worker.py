@@ -322,7 +322,7 @@ class Worker(Scheduler):
         """The activation each live drainer thread took last: at a shutdown that timed out,
         the ones still running."""
         with self._lock:
-            return [cell[0] for cell in self._cells if cell[0] is not None]
+            return [cell.activation for cell in self._cells if cell.activation is not None]
 
 
 def _first(items: deque[QueuedItem], n: int | None) -> tuple[QueuedItem, ...]:
