@@ -6,9 +6,29 @@ import copy
 import enum
 import threading
 import time
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, SupportsIndex
 
-__all__ = ["WorkerState", "WorkerStatus"]
+from routilux.core._context import current_activation
+
+if TYPE_CHECKING:
+    from routilux.core.activation import ActivationRecord
+
+__all__ = ["DELETED", "StateListener", "WorkerState", "WorkerStatus"]
+
+DELETED: Any = type("Deleted", (), {"__repr__": lambda self: "DELETED"})()
+"""The value a :data:`StateListener` gets for a ``shared_data`` key that was deleted."""
+
+StateListener = Callable[["ActivationRecord | None", str, tuple[str, Any], Any], None]
+"""``listener(activation, op, key, value)``, called under :attr:`WorkerState.lock` for every
+tracked access: ``op`` is ``"read"``, ``"write"`` (``value`` is the whole new value, or
+:data:`DELETED`), ``"append"`` (one item added to the shared log) or ``"reset"`` (the shared
+log replaced, ``value`` the whole list); ``key`` is ``("routine", routine_id)``,
+``("data", key)`` or ``("log", None)``; ``activation`` is the activation whose logic made the
+access, or None outside logic. A store uses it to checkpoint exactly what each activation
+wrote (see ``docs/guide/persistence.md``)."""
+
+_LOG_KEY = ("log", None)
 
 
 class WorkerStatus(str, enum.Enum):
@@ -28,7 +48,11 @@ class WorkerState:
 
     One exists per running worker and is passed to logic as ``worker_state``. Its methods are
     thread-safe; the dict returned by :meth:`get_routine_state` is a copy, so read-modify-write
-    with :meth:`update_routine_state`.
+    with :meth:`update_routine_state` (under :attr:`lock` when activations run at once).
+
+    What a store tracks: routine states changed through these methods, keys of
+    ``shared_data`` assigned or deleted, and items appended to ``shared_log``. Objects changed
+    in place (``shared_data["items"].append(x)``) are not seen: assign the new value instead.
 
     Attributes:
         worker_id: The worker's id.
@@ -41,9 +65,10 @@ class WorkerState:
         self.worker_id = worker_id
         self.flow_name = flow_name
         self.created_at = time.time()
-        self.shared_data: dict[str, Any] = {}
-        self.shared_log: list[Any] = []
         self.lock = threading.RLock()
+        self._listener: StateListener | None = None
+        self._shared_data = SharedData(self)
+        self._shared_log = SharedLog(self)
         self.jobs_completed = 0
         self.jobs_failed = 0
         self._routine_states: dict[str, dict[str, Any]] = {}
@@ -58,21 +83,48 @@ class WorkerState:
         """running (jobs in flight), idle, paused (by a debugger) or stopped."""
         return self._status
 
+    # -- tracking ----------------------------------------------------------------------------
+
+    def set_listener(self, listener: StateListener | None) -> None:
+        """Report every tracked access to ``listener`` (None: stop); see :data:`StateListener`."""
+        with self.lock:
+            self._listener = listener
+
+    @property
+    def listener(self) -> StateListener | None:
+        """The listener set with :meth:`set_listener`, or None."""
+        return self._listener
+
+    def _tell(self, op: str, key: tuple[str, Any], value: Any) -> None:
+        """Report an access (the caller holds :attr:`lock` and checked there is a listener)."""
+        listener = self._listener
+        if listener is not None:
+            listener(current_activation.get(), op, key, value)
+
+    # -- routine states ----------------------------------------------------------------------
+
     def get_routine_state(self, routine_id: str, default: Any = None) -> Any:
         """A copy of ``routine_id``'s state, or ``default`` if it has none yet."""
         with self.lock:
+            if self._listener is not None:
+                self._tell("read", ("routine", routine_id), None)
             state = self._routine_states.get(routine_id)
             return copy.deepcopy(state) if state is not None else default
 
     def update_routine_state(self, routine_id: str, updates: dict[str, Any]) -> None:
         """Merge ``updates`` into ``routine_id``'s state."""
         with self.lock:
-            self._routine_states.setdefault(routine_id, {}).update(updates)
+            state = self._routine_states.setdefault(routine_id, {})
+            state.update(updates)
+            if self._listener is not None:
+                self._tell("write", ("routine", routine_id), state)
 
     def set_routine_state(self, routine_id: str, state: dict[str, Any]) -> None:
         """Replace ``routine_id``'s state."""
         with self.lock:
-            self._routine_states[routine_id] = dict(state)
+            new = self._routine_states[routine_id] = dict(state)
+            if self._listener is not None:
+                self._tell("write", ("routine", routine_id), new)
 
     @property
     def routine_states(self) -> dict[str, dict[str, Any]]:
@@ -80,6 +132,230 @@ class WorkerState:
         with self.lock:
             return copy.deepcopy(self._routine_states)
 
+    # -- shared data and log -------------------------------------------------------------------
+
+    @property
+    def shared_data(self) -> SharedData:
+        """A dict any routine may use; assigning replaces its content."""
+        return self._shared_data
+
+    @shared_data.setter
+    def shared_data(self, value: dict[Any, Any]) -> None:
+        with self.lock:
+            self._shared_data.clear()
+            self._shared_data.update(value)
+
+    @property
+    def shared_log(self) -> SharedLog:
+        """A list any routine may append to; assigning replaces its content."""
+        return self._shared_log
+
+    @shared_log.setter
+    def shared_log(self, value: Iterable[Any]) -> None:
+        self._shared_log[:] = list(value)
+
     def policy_memory(self, policy: object) -> dict[str, Any]:
         """Scratch space for a stateful policy, separate for each worker."""
         return self._policy_memory.setdefault(id(policy), {})
+
+    # -- restoring -----------------------------------------------------------------------------
+
+    def restore(
+        self,
+        *,
+        routine_states: dict[str, dict[str, Any]] | None = None,
+        shared_data: dict[Any, Any] | None = None,
+        shared_log: list[Any] | None = None,
+    ) -> None:
+        """Replace the given parts of this state without reporting to the listener (for a
+        store or a state file putting back what it saved)."""
+        with self.lock:
+            listener, self._listener = self._listener, None
+            try:
+                if routine_states is not None:
+                    self._routine_states = {rid: dict(s) for rid, s in routine_states.items()}
+                if shared_data is not None:
+                    self.shared_data = shared_data
+                if shared_log is not None:
+                    self.shared_log = shared_log
+            finally:
+                self._listener = listener
+
+
+class SharedData(dict[Any, Any]):
+    """``WorkerState.shared_data``: a dict that reports key writes to the state's listener.
+
+    Copies (``copy.copy``, ``copy.deepcopy``, pickling) are plain dicts.
+    """
+
+    __slots__ = ("_state",)
+
+    def __init__(self, state: WorkerState) -> None:
+        super().__init__()
+        self._state = state
+
+    def __reduce__(self) -> Any:
+        return (dict, (dict(self),))
+
+    def __copy__(self) -> dict[Any, Any]:
+        return dict(self)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[Any, Any]:
+        return copy.deepcopy(dict(self), memo)
+
+    def _read(self, key: Any) -> None:
+        state = self._state
+        if state._listener is not None:
+            with state.lock:
+                state._tell("read", ("data", key), None)
+
+    def __getitem__(self, key: Any) -> Any:
+        self._read(key)
+        return super().__getitem__(key)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        self._read(key)
+        return super().get(key, default)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        state = self._state
+        with state.lock:
+            super().__setitem__(key, value)
+            if state._listener is not None:
+                state._tell("write", ("data", key), value)
+
+    def __delitem__(self, key: Any) -> None:
+        state = self._state
+        with state.lock:
+            super().__delitem__(key)
+            if state._listener is not None:
+                state._tell("write", ("data", key), DELETED)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        with self._state.lock:
+            for key, value in dict(*args, **kwargs).items():
+                self[key] = value
+
+    def __ior__(self, other: Any) -> SharedData:  # type: ignore[misc]
+        self.update(other)
+        return self
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        with self._state.lock:
+            if key in self:
+                return self[key]
+            self[key] = default
+            return default
+
+    def pop(self, key: Any, *default: Any) -> Any:
+        with self._state.lock:
+            if key in self:
+                value = super().__getitem__(key)
+                del self[key]
+                return value
+            if default:
+                return default[0]
+            raise KeyError(key)
+
+    def popitem(self) -> tuple[Any, Any]:
+        with self._state.lock:
+            key, value = super().popitem()
+            super().__setitem__(key, value)
+            del self[key]
+            return key, value
+
+    def clear(self) -> None:
+        with self._state.lock:
+            for key in list(self):
+                del self[key]
+
+
+class SharedLog(list[Any]):
+    """``WorkerState.shared_log``: a list that reports appends (and any other change, as a
+    replacement of the whole list) to the state's listener.
+
+    Copies (``copy.copy``, ``copy.deepcopy``, pickling) are plain lists.
+    """
+
+    __slots__ = ("_state",)
+
+    def __init__(self, state: WorkerState) -> None:
+        super().__init__()
+        self._state = state
+
+    def __reduce__(self) -> Any:
+        return (list, (list(self),))
+
+    def __copy__(self) -> list[Any]:
+        return list(self)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> list[Any]:
+        return copy.deepcopy(list(self), memo)
+
+    def append(self, item: Any) -> None:
+        state = self._state
+        with state.lock:
+            super().append(item)
+            if state._listener is not None:
+                state._tell("append", _LOG_KEY, item)
+
+    def extend(self, items: Iterable[Any]) -> None:
+        with self._state.lock:
+            for item in list(items):
+                self.append(item)
+
+    def __iadd__(self, items: Iterable[Any]) -> SharedLog:  # type: ignore[misc]
+        self.extend(items)
+        return self
+
+    def _reset(self) -> None:
+        state = self._state
+        if state._listener is not None:
+            state._tell("reset", _LOG_KEY, list(self))
+
+    def insert(self, index: SupportsIndex, item: Any) -> None:
+        with self._state.lock:
+            super().insert(index, item)
+            self._reset()
+
+    def remove(self, item: Any) -> None:
+        with self._state.lock:
+            super().remove(item)
+            self._reset()
+
+    def pop(self, index: SupportsIndex = -1) -> Any:
+        with self._state.lock:
+            item = super().pop(index)
+            self._reset()
+            return item
+
+    def clear(self) -> None:
+        with self._state.lock:
+            super().clear()
+            self._reset()
+
+    def sort(self, *args: Any, **kwargs: Any) -> None:
+        with self._state.lock:
+            super().sort(*args, **kwargs)
+            self._reset()
+
+    def reverse(self) -> None:
+        with self._state.lock:
+            super().reverse()
+            self._reset()
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        with self._state.lock:
+            super().__setitem__(index, value)
+            self._reset()
+
+    def __delitem__(self, index: Any) -> None:
+        with self._state.lock:
+            super().__delitem__(index)
+            self._reset()
+
+    def __imul__(self, n: SupportsIndex) -> SharedLog:
+        with self._state.lock:
+            super().__imul__(n)
+            self._reset()
+        return self

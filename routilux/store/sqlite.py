@@ -15,10 +15,13 @@ previous checkpoint; the database stays consistent either way.
 from __future__ import annotations
 
 import itertools
+import logging
 import os
+import socket
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -26,17 +29,59 @@ from typing import Any
 from routilux.core.errors import ConfigurationError, SerializationError
 from routilux.store import _schema as sql
 from routilux.store._checkpointer import Checkpointer
-from routilux.store._json import decode
 from routilux.store._writes import Batch
+from routilux.store.codec import decode
+from routilux.store.errors import (
+    CorruptStoreError,
+    ForeignStoreError,
+    StoreError,
+    StoreLockedError,
+    StoreReadOnlyError,
+)
 from routilux.store.records import UNFINISHED, ActivationRow, ItemRow, JobRow
 
 __all__ = ["SqliteStore"]
+
+_log = logging.getLogger("routilux.store")
 
 # Rows per INSERT into the writes view: well under SQLite's limit of 32,766 parameters.
 _WRITES_PER_STATEMENT = 500
 
 ITEM_ID_SHIFT = 40
-"""Item ids are ``session << 40 | QueuedItem.uid``: unique across restarts of the process."""
+"""Item ids are ``session << 40 | QueuedItem.uid``: unique across processes and restarts."""
+KEY_SHIFT = 32
+"""Job keys and activation ids are ``session << 32 | n`` (see ``_schema``)."""
+
+LEASE = 30.0
+"""Seconds a job's lease lasts without a heartbeat (renewed every third of that)."""
+
+
+def new_owner_id() -> str:
+    """An owner id for leases: ``host:pid:random``, so a process on this host can tell
+    whether the owner still lives."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+# Owner ids of the stores open in this process: an owner in this process is alive while
+# its store is open (a runtime shut down here leaves its jobs to the next one).
+_open_owners: set[str] = set()
+
+
+def owner_alive(owner: str) -> bool | None:
+    """Whether the runtime ``owner`` names still runs: None when it runs on another host."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return None
+    if int(pid_text) == os.getpid():
+        return owner in _open_owners
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class SqliteStore:
@@ -44,31 +89,100 @@ class SqliteStore:
 
     Args:
         path: The database file; created (with its directory's WAL files) on first use.
+        read_only: Open for reading only (history, jobs); also what happens, with a warning,
+            when the file or its directory is not writable.
+        lease: Seconds a job's lease lasts without a heartbeat; a runtime whose heartbeat
+            stops for that long (or whose process is gone) loses its jobs to ``resume()``.
+
+    Raises:
+        CorruptStoreError: The file is not SQLite, or damaged.
+        ForeignStoreError: The file is another application's database (it is not changed).
+        StoreLockedError: Another process held the write lock past the busy timeout (5 s).
 
     Use it as a context manager, or call :meth:`close`.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, read_only: bool = False, lease: float = LEASE
+    ) -> None:
         self.path = Path(path)
+        self.lease = lease
+        self.owner = new_owner_id()
         self._lock = threading.Lock()
+        self._heartbeat: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._probe()
+        if not read_only and not _writable(self.path):
+            _log.warning("%s is not writable: opened read-only", self.path)
+            read_only = True
+        self.read_only = read_only
         self._checkpointer = Checkpointer(self.path)
         try:
-            self._conn = sqlite3.connect(
-                self.path,
-                isolation_level=None,
-                check_same_thread=False,
-                # A statement per size of a round of writes (see _schema.insert_writes).
-                cached_statements=512,
-            )
+            if read_only:
+                uri = f"file:{self.path}?mode=ro"
+                self._conn = sqlite3.connect(
+                    uri, uri=True, isolation_level=None, check_same_thread=False
+                )
+            else:
+                self._conn = sqlite3.connect(
+                    self.path,
+                    isolation_level=None,
+                    check_same_thread=False,
+                    # A statement per size of a round of writes (see _schema.insert_writes).
+                    cached_statements=512,
+                )
         except sqlite3.Error as exc:
-            raise SerializationError(f"cannot open job store {self.path}: {exc}") from exc
+            raise _store_error(self.path, exc, "cannot open") from exc
         try:
-            self._setup()
-        except sqlite3.DatabaseError as exc:
+            if read_only:
+                self._check_read_only()
+            else:
+                self._setup()
+        except sqlite3.Error as exc:
             self._conn.close()
-            raise SerializationError(
-                f"{self.path} is not a usable job store (corrupt or not SQLite): {exc}"
-            ) from exc
+            raise _store_error(self.path, exc, "cannot open") from exc
+        except BaseException:
+            self._conn.close()
+            raise
+        _open_owners.add(self.owner)
+
+    def _probe(self) -> None:
+        """Refuse, without writing a byte, a file that is not SQLite or not a job store."""
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            return
+        try:
+            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+        except sqlite3.Error as exc:
+            raise _store_error(self.path, exc, "cannot open") from exc
+        try:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+            if not tables:
+                return
+            schema = None
+            if "meta" in tables:
+                row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+                schema = row[0] if row else None
+            if schema is None or "jobs" not in tables:
+                raise ForeignStoreError(
+                    f"{self.path} is an SQLite database of another application (tables: "
+                    f"{', '.join(sorted(tables)[:5])}); routilux leaves it as it is"
+                )
+        except sqlite3.Error as exc:
+            raise _store_error(self.path, exc, "cannot read") from exc
+        finally:
+            conn.close()
+
+    def _check_read_only(self) -> None:
+        row = self._conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        if row is None or row[0] != sql.SCHEMA_VERSION:
+            version = row[0] if row else None
+            raise ConfigurationError(
+                f"{self.path} has store schema {version}; this routilux reads "
+                f"{sql.SCHEMA_VERSION} and cannot migrate a read-only file"
+            )
+        self.session: int = 0
+        self._job_keys = itertools.count(1)
+        self._act_ids = itertools.count(1)
 
     def _setup(self) -> None:
         conn = self._conn
@@ -81,20 +195,21 @@ class SqliteStore:
             row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
             if row is None:
                 conn.execute("INSERT INTO meta VALUES ('schema', ?)", (sql.SCHEMA_VERSION,))
+                conn.execute(f"PRAGMA application_id = {sql.APPLICATION_ID}")
             else:
                 _migrate(conn, row[0], self.path)
             cursor = conn.execute(
                 "INSERT INTO sessions (opened_at, pid) VALUES (?, ?)", (time.time(), os.getpid())
             )
-            self.session: int = cursor.lastrowid or 0
+            self.session = cursor.lastrowid or 0
             # Handed out without a lock: next() on a count is atomic.
-            self._job_keys = itertools.count(_max_plus_one(conn, "SELECT max(job_key) FROM jobs"))
-            self._act_ids = itertools.count(
-                _max_plus_one(conn, "SELECT max(act_id) FROM activations")
-            )
+            base = self.session << KEY_SHIFT
+            self._job_keys = itertools.count(base + 1)
+            self._act_ids = itertools.count(base + 1)
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
 
     def __repr__(self) -> str:
@@ -108,6 +223,11 @@ class SqliteStore:
 
     def close(self) -> None:
         """Close the connection (idempotent)."""
+        _open_owners.discard(self.owner)
+        self._stop.set()
+        heartbeat = self._heartbeat
+        if heartbeat is not None and heartbeat is not threading.current_thread():
+            heartbeat.join()
         self._checkpointer.close()
         with self._lock:
             if self._conn is not None:
@@ -139,6 +259,10 @@ class SqliteStore:
 
         :class:`~routilux.store.StoreRecorder` builds the batches; see ``_writes.py``.
         """
+        if self.read_only:
+            raise StoreReadOnlyError(f"{self.path} was opened read-only; cannot record jobs")
+        if batch.jobs and self._heartbeat is None:
+            self._start_heartbeat()
         # Rows a statement refers to come first: jobs before their items, items before
         # what consumes or drops them, jobs before their statuses.
         steps = [
@@ -147,6 +271,7 @@ class SqliteStore:
                 (sql.INSERT_JOB, batch.jobs),
                 (sql.INSERT_BASELINE, batch.baselines),
                 (None, batch.rows),
+                (sql.INSERT_STATE, batch.states),
                 (sql.UPSERT_ATTEMPTS, batch.attempts),
                 (sql.DROP_ITEM, batch.drops),
                 (sql.FINISH_JOB, batch.statuses),
@@ -155,6 +280,8 @@ class SqliteStore:
         ]
         with self._lock:
             conn = self._conn
+            if conn is None:
+                raise StoreError(f"{self!r} is closed")
             if len(steps) == 1 and len(steps[0][1]) <= (
                 _WRITES_PER_STATEMENT if steps[0][0] is None else 1
             ):
@@ -167,7 +294,8 @@ class SqliteStore:
                         _run(conn, statement, rows)
                     conn.execute("COMMIT")
                 except BaseException:
-                    conn.execute("ROLLBACK")
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
                     raise
             checkpointer = self._checkpointer
             checkpointer.committed()
@@ -183,7 +311,10 @@ class SqliteStore:
         with self._lock:
             if self._conn is None:
                 raise ConfigurationError(f"{self!r} is closed")
-            return self._conn.execute(query, params).fetchall()
+            try:
+                return self._conn.execute(query, params).fetchall()
+            except sqlite3.Error as exc:
+                raise _store_error(self.path, exc, "cannot read") from exc
 
     def jobs(self, *, unfinished: bool = False) -> list[JobRow]:
         """Every job in the store (or only the unfinished ones), oldest first."""
@@ -193,7 +324,14 @@ class SqliteStore:
             "j.error, p.job_id, j.parent_step FROM jobs j "
             f"LEFT JOIN jobs p ON p.job_key = j.parent_key {where} ORDER BY j.job_key"
         )
-        return [_job_row(row) for row in rows]
+        jobs = []
+        for row in rows:
+            try:
+                jobs.append(_job_row(row))
+            except SerializationError as exc:
+                # One bad row is reported and skipped; the other jobs stay usable.
+                _log.warning("skipped job %s of %s: %s", row[0], self.path, exc)
+        return jobs
 
     def job(self, job_id: str) -> JobRow:
         """The job ``job_id``; ConfigurationError if the store does not know it."""
@@ -304,27 +442,32 @@ class SqliteStore:
         )
 
     def routine_states(self, job_key: int, step: int | None) -> dict[str, tuple[int, str]]:
-        """``{routine_id: (act_id, state_json)}`` as of ``step`` (None: latest).
+        """``{routine_id: (seq, state_json)}`` of the job's flow as of ``step`` (None: now).
 
-        A routine that has not run in the job yet keeps its baseline (the state a fork
-        started with), with act_id 0.
+        Worker state belongs to the flow's worker, not to one job: this is what every
+        activation committed by then (of any job of the flow) left (see :meth:`flow_state`).
         """
-        limit = "" if step is None else "AND step <= ?"
-        params: tuple[Any, ...] = (job_key,) if step is None else (job_key, step)
-        latest = self._query(
-            "SELECT routine_id, act_id, state FROM activations WHERE act_id IN ("
-            "SELECT max(act_id) FROM activations WHERE job_key = ? AND state IS NOT NULL "
-            f"{limit} GROUP BY routine_id)",
-            params,
-        )
-        states = {
-            rid: (0, state)
-            for rid, state in self._query(
-                "SELECT routine_id, state FROM baselines WHERE job_key = ?", (job_key,)
-            )
+        rows = self._query("SELECT flow_name FROM jobs WHERE job_key = ?", (job_key,))
+        if not rows:
+            return {}
+        cut = None if step is None else self.state_cut(job_key, step)
+        values, _ = self.flow_state(rows[0][0], cut)
+        return {
+            key[len("routine:") :]: (seq, value)
+            for key, (seq, value) in values.items()
+            if key.startswith("routine:") and value is not None
         }
-        states.update({rid: (act_id, state) for rid, act_id, state in latest})
-        return states
+
+    def jobs_with_waiting_data(self) -> list[str]:
+        """Ids of finished (completed) jobs with data still waiting in a slot."""
+        return [
+            job_id
+            for (job_id,) in self._query(
+                "SELECT DISTINCT j.job_id FROM items i JOIN jobs j ON j.job_key = i.job_key "
+                "WHERE j.status = 'completed' AND i.consumed_by IS NULL "
+                "AND i.dropped_after IS NULL"
+            )
+        ]
 
     def pending_attempts(self, job_key: int) -> list[tuple[str, str, int]]:
         """``(routine_id, inputs_json, begun)`` for activations begun but never recorded."""
@@ -334,6 +477,124 @@ class SqliteStore:
             "AND a.routine_id = t.routine_id AND a.inputs = t.inputs)",
             (job_key,),
         )
+
+    # -- leases ----------------------------------------------------------------------------
+
+    def lease_until(self) -> float:
+        """When a lease taken now expires."""
+        return time.time() + self.lease
+
+    def _start_heartbeat(self) -> None:
+        """Renew this owner's leases every third of :attr:`lease` (the caller holds the lock)."""
+        self._heartbeat = threading.Thread(
+            target=self._beat, name=f"routilux-lease {self.path.name}", daemon=True
+        )
+        self._heartbeat.start()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.lease / 3):
+            try:
+                self.renew_leases()
+            except Exception as exc:  # a busy file, say: the next beat tries again
+                _log.warning("could not renew the leases in %s: %r", self.path, exc)
+
+    def renew_leases(self) -> None:
+        """Extend the lease of every unfinished job this store's owner holds."""
+        with self._lock:
+            if self._conn is None or self.read_only:
+                return
+            self._conn.execute(
+                f"UPDATE jobs SET lease_until = ? WHERE owner = ? AND status IN {UNFINISHED!r}",
+                (self.lease_until(), self.owner),
+            )
+
+    def take_over(self, job_id: str) -> str | None:
+        """Make this store's owner the owner of ``job_id``, unless a live process owns it.
+
+        Returns:
+            None once the job is ours; otherwise why not (its owner runs, or its lease has
+            not expired, or another process took it first).
+        """
+        with self._lock:
+            conn = self._conn
+            if conn is None:
+                raise StoreError(f"{self!r} is closed")
+            if self.read_only:
+                raise StoreReadOnlyError(f"{self.path} was opened read-only; cannot resume")
+            row = conn.execute(
+                "SELECT owner, lease_until FROM jobs WHERE job_id = ?", (job_id,)
+            ).fetchone()
+            if row is None:
+                raise ConfigurationError(f"job {job_id!r} is not in {self.path}")
+            owner, until = row
+            if owner is not None and owner != self.owner:
+                alive = owner_alive(owner)
+                if alive or (alive is None and until is not None and until > time.time()):
+                    how = (
+                        "its process runs"
+                        if alive
+                        else f"its lease runs {until - time.time():.0f}s more"
+                    )
+                    return f"job {job_id} belongs to {owner} ({how})"
+            cursor = conn.execute(
+                "UPDATE jobs SET owner = ?, lease_until = ? "
+                "WHERE job_id = ? AND owner IS ? AND lease_until IS ?",
+                (self.owner, self.lease_until(), job_id, owner, until),
+            )
+            if cursor.rowcount != 1:
+                return f"job {job_id} was taken over by another process meanwhile"
+            return None
+
+    def release(self, job_ids: Sequence[str]) -> None:
+        """Give up this owner's lease on ``job_ids`` (left resumable by anyone at once)."""
+        with self._lock:
+            if self._conn is None or self.read_only or not job_ids:
+                return
+            self._conn.executemany(
+                "UPDATE jobs SET owner = NULL, lease_until = NULL WHERE job_id = ? AND owner = ?",
+                [(job_id, self.owner) for job_id in job_ids],
+            )
+
+    # -- worker state --------------------------------------------------------------------------
+
+    def state_cut(self, job_key: int, step: int) -> int | None:
+        """The last state write that a fork of ``job_key`` after ``step`` sees (None: all).
+
+        Every state write committed before the first activation after that step (of any
+        job of the flow) belongs to the state then.
+        """
+        rows = self._query(
+            "SELECT act_id FROM activations WHERE job_key = ? AND step = ?", (job_key, step + 1)
+        )
+        if not rows:
+            return None
+        later = self._query("SELECT min(seq) FROM state_writes WHERE act_id >= ?", (rows[0][0],))[
+            0
+        ][0]
+        return None if later is None else later - 1
+
+    def flow_state(
+        self, flow_name: str, upto: int | None = None
+    ) -> tuple[dict[str, tuple[int, str | None]], list[str]]:
+        """The stored worker state of ``flow_name``: ``{key: (seq, value_json)}`` (see
+        ``_state.py`` for keys) and the shared log's items as JSON, up to write ``upto``."""
+        limit, params = ("", (flow_name,)) if upto is None else ("AND seq <= ?", (flow_name, upto))
+        latest = self._query(
+            "SELECT key, seq, value FROM state_writes WHERE seq IN (SELECT max(seq) FROM "
+            f"state_writes WHERE flow_name = ? AND key != 'log+' {limit} GROUP BY key)",
+            params,
+        )
+        values = {key: (seq, value) for key, seq, value in latest}
+        reset = values.get("log", (0, None))[0]
+        log = [
+            value
+            for (value,) in self._query(
+                "SELECT value FROM state_writes WHERE flow_name = ? AND key = 'log+' "
+                f"AND seq > ? {limit} ORDER BY seq",
+                (flow_name, reset, *params[1:]),
+            )
+        ]
+        return values, log
 
 
 def _run(conn: sqlite3.Connection, statement: str | None, rows: Sequence[Sequence[Any]]) -> None:
@@ -355,14 +616,35 @@ def _migrate(conn: sqlite3.Connection, version: str, path: Path) -> None:
             raise ConfigurationError(
                 f"{path} has store schema {version}; this routilux reads {sql.SCHEMA_VERSION}"
             )
-        version, statement = sql.MIGRATIONS[version]
-        conn.execute(statement)
+        version, statements = sql.MIGRATIONS[version]
+        for statement in statements:
+            conn.execute(statement)
         conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (version,))
 
 
-def _max_plus_one(conn: sqlite3.Connection, query: str) -> int:
-    value = conn.execute(query).fetchone()[0]
-    return (value or 0) + 1
+def _writable(path: Path) -> bool:
+    """Whether the store can write ``path`` (and its WAL files beside it)."""
+    if path.exists() and not os.access(path, os.W_OK):
+        return False
+    directory = path.parent if str(path.parent) else Path(".")
+    return not directory.exists() or os.access(directory, os.W_OK | os.X_OK)
+
+
+def _store_error(path: Path, exc: sqlite3.Error, doing: str) -> StoreError:
+    """The accurate error for what SQLite said about ``path``."""
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return StoreLockedError(
+            f"{doing} job store {path}: another process holds its write lock ({text}); "
+            "retry, or give each runtime a store of its own"
+        )
+    if "readonly" in text or "read-only" in text:
+        return StoreReadOnlyError(f"{doing} job store {path}: it is read-only ({text})")
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return CorruptStoreError(
+            f"{path} is not a usable job store (corrupt or not SQLite): {text}"
+        )
+    return StoreError(f"{doing} job store {path}: {text}")
 
 
 def _job_row(row: Sequence[Any]) -> JobRow:

@@ -103,6 +103,8 @@ def test_a_store_of_schema_1_is_migrated_in_place_and_keeps_its_jobs(tmp_path: P
     conn = sqlite3.connect(path)
     try:  # what routilux wrote before dropped data was recorded
         conn.execute("ALTER TABLE items DROP COLUMN dropped_after")
+        conn.execute("ALTER TABLE jobs DROP COLUMN owner")
+        conn.execute("ALTER TABLE jobs DROP COLUMN lease_until")
         conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")
         conn.commit()
     finally:
