@@ -1,7 +1,8 @@
 """Runs one job with a store in a child process, for the tests (and bench) to kill.
 
 Usage: ``python crash_child.py fanout STORE LOG N PAUSE`` or
-``python crash_child.py retry STORE LOG KILL_AT``. Prints ``posted <job_id>`` once the job
+``python crash_child.py retry STORE LOG KILL_AT`` or ``python crash_child.py counter STORE LOG
+N PAUSE``. Prints ``posted <job_id>`` once the job
 is recorded, then ``done <status>`` if it is not killed first.
 
 ``python crash_child.py paused STORE LOG N [DROP]`` posts ``{"n": 1}`` .. ``{"n": N}`` as N
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from routilux import Runtime
 from routilux.store import StoreRuntime
-from tests.store.store_flows import fanout_flow, retry_flow
+from tests.store.store_flows import counter_flow, fanout_flow, retry_flow
 
 
 def paused(store: Path, log: Path, n: int, drop: int | None) -> None:
@@ -41,6 +42,10 @@ def main(argv: list[str]) -> None:
         flow = fanout_flow("fanout", log, pause=float(argv[4]))
         entry, data = "src", {"n": int(argv[3])}
         threads = 2
+    elif kind == "counter":
+        flow = counter_flow("counter", log, pause=float(argv[4]))
+        entry, data = "src", {"n": int(argv[3])}
+        threads = 4
     else:
         flow = retry_flow("retry", log, kill_at=int(argv[3]), succeed_at=None)
         entry, data = "flaky", {"x": 1}
