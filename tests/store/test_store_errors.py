@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from routilux import ErrorHandler, ErrorStrategy, Flow, Routine, Runtime
+from routilux import ErrorHandler, ErrorStrategy, Flow, Routine, Runtime, SerializationError
 from routilux.store import SqliteStore
 from routilux.store.errors import (
     CommitError,
@@ -164,9 +164,11 @@ def test_data_the_store_cannot_hold_fails_the_job_under_every_error_strategy(
 
 
 def test_a_dict_with_int_keys_is_refused_rather_than_changed(tmp_path: Path) -> None:
-    with Runtime(thread_pool_size=1, store=tmp_path / "jobs.db") as runtime:
-        with pytest.raises(Exception, match=r"\$ has the key 1 \(int\)"):
-            runtime.post(ring_flow("ring", None, size=2), "r0", "inp", {1: 2})
+    with (
+        Runtime(thread_pool_size=1, store=tmp_path / "jobs.db") as runtime,
+        pytest.raises(SerializationError, match=r"\$ has the key 1 \(int\)"),
+    ):
+        runtime.post(ring_flow("ring", None, size=2), "r0", "inp", {1: 2})
 
 
 def test_one_corrupt_job_row_is_skipped_and_the_others_resume(tmp_path: Path) -> None:
