@@ -82,8 +82,9 @@ demo: $(STAMP)
 	$(BIN)/python examples/quick_start.py
 	$(BIN)/python examples/hello_world.py
 
+## BASELINE=<commit> also measures that commit, for before/after ratios in one run.
 bench: $(STAMP) $(COMPILED_STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(if $(BASELINE),--baseline $(BASELINE))
 
 docs: $(DOCS_STAMP)
 	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html

@@ -24,7 +24,7 @@ import traceback  # noqa: E402
 from bench import measure  # noqa: E402
 from bench.scenarios import BY_NAME  # noqa: E402
 
-ENGINES = ("ours", "ours_py", "v110", "plain")
+ENGINES = ("ours", "ours_py", "v110", "plain", "base", "base_py")
 
 
 def main(argv: list[str]) -> int:

@@ -23,10 +23,11 @@ from typing import Any
 # the compiled build installed there; under .venv, the source tree.
 sys.path.append(str(Path(__file__).resolve().parent.parent))
 
+from routilux.core.runtime import Runtime as CoreRuntime
+
 import routilux
 import routilux.core.worker
 from routilux import Flow, Routine
-from routilux.core.runtime import Runtime as CoreRuntime
 
 CHAIN = 10
 MODES = ("core", "no-session", "session")

@@ -14,6 +14,8 @@ ENGINE_LABELS = {
     "ours_py": "ours, pure Python",
     "v110": "routilux 1.1.0",
     "plain": "plain queue.Queue",
+    "base": "baseline, compiled",
+    "base_py": "baseline, pure",
 }
 METRICS = ("activations_per_s", "messages_per_s", "latency_median_us", "latency_p95_us")
 
@@ -52,11 +54,17 @@ def ratios(summary: dict[str, dict[str, dict[str, float]]]) -> dict[str, dict[st
         latency = BY_NAME[name].latency
         metric = "latency_median_us" if latency else "activations_per_s"
         row: dict[str, Any] = {"metric": metric}
-        for other, key in (("v110", "vs_v110"), ("plain", "vs_plain")):
-            theirs = engines.get(other)
-            if theirs is None or metric not in theirs:
+        pairs = (
+            ("ours", "v110", "vs_v110"),
+            ("ours", "plain", "vs_plain"),
+            ("ours", "base", "vs_base"),
+            ("ours_py", "base_py", "py_vs_base_py"),
+        )
+        for mine, other, key in pairs:
+            us, theirs = engines.get(mine), engines.get(other)
+            if us is None or theirs is None or metric not in theirs:
                 continue
-            row[key] = theirs[metric] / ours[metric] if latency else ours[metric] / theirs[metric]
+            row[key] = theirs[metric] / us[metric] if latency else us[metric] / theirs[metric]
         if not latency:
             for key, target in (("vs_v110", TARGET_VS_V110), ("vs_plain", TARGET_VS_PLAIN)):
                 if key in row:
@@ -82,6 +90,13 @@ def format_table(
                 f"{_num(m.get('activations_per_s')):>13} {_num(m.get('messages_per_s')):>11} "
                 f"{_num(m.get('latency_median_us')):>10} {_num(m.get('latency_p95_us')):>10} "
                 f"{int(m['n']):>5} {int(m['runs']):>4}"
+            )
+    if any("vs_base" in row or "py_vs_base_py" in row for row in ratio_rows.values()):
+        lines += ["", f"{'scenario':<44} {'now / baseline, compiled':>25} {'pure':>8}"]
+        for name, row in ratio_rows.items():
+            lines.append(
+                f"{BY_NAME[name].label:<44} {_ratio(row.get('vs_base')):>25} "
+                f"{_ratio(row.get('py_vs_base_py')):>8}"
             )
     lines += ["", f"{'scenario':<44} {'ours / 1.1.0':>14} {'ours / plain':>14}  targets"]
     for name, row in ratio_rows.items():

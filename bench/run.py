@@ -25,13 +25,13 @@ import subprocess  # noqa: E402
 import time  # noqa: E402
 from typing import Any  # noqa: E402
 
-from bench import reference_venv, report  # noqa: E402
+from bench import baseline_venv, reference_venv, report  # noqa: E402
 from bench.probe import DEFAULT_POOL_SIZE, POOL_SIZE_VARIABLE  # noqa: E402
 from bench.scenarios import BY_NAME, SCENARIOS, Scenario  # noqa: E402
 
 REPO = _BENCH_DIR.parent
 CHILD = _BENCH_DIR / "child.py"
-ENGINES = ("ours", "ours_py", "v110", "plain")
+ENGINES = ("ours", "ours_py", "v110", "plain", "base", "base_py")
 # Ours as `pip install .` builds it (core compiled with mypyc): `make compiled-venv`.
 COMPILED_VENV = REPO / ".venv-compiled"
 CHILD_TIMEOUT_S = 300
@@ -40,8 +40,12 @@ CHILD_TIMEOUT_S = 300
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     scenarios = [BY_NAME[name] for name in args.scenario] if args.scenario else list(SCENARIOS)
-    engines = args.engine or list(ENGINES)
+    engines = args.engine or [e for e in ENGINES if not e.startswith("base")]
+    if args.baseline:
+        engines += [e for e in ("base", "base_py") if e not in engines]
     pythons = _pythons(engines)
+    if args.baseline:
+        pythons.update(baseline_venv.ensure(args.baseline))
     repeats = args.repeats if args.repeats is not None else (1 if args.quick else 5)
     runs: list[dict[str, Any]] = []
     source = _source_state()
@@ -88,6 +92,11 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         "--pool-size", type=int, default=DEFAULT_POOL_SIZE, help="Runtime(thread_pool_size=)"
     )
     parser.add_argument("--no-save", action="store_true", help="do not write the JSON file")
+    parser.add_argument(
+        "--baseline",
+        metavar="COMMIT",
+        help="also measure our engine at COMMIT (compiled and pure), for before/after ratios",
+    )
     return parser.parse_args(argv)
 
 

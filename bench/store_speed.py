@@ -25,8 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from routilux import Flow, Routine
-from routilux.store import StoreRuntime
+from routilux import Flow, Routine, Runtime
 from routilux.store._writes import Batch
 
 
@@ -67,7 +66,7 @@ def timed(fn: Callable[[Batch], None], samples: list[Commit]) -> Callable[[Batch
 
 def chain(posts: int, store: Path | None, commits: list[Commit], pool: int) -> float:
     """Activations/s for ``posts`` posts through the 10-routine line."""
-    with StoreRuntime(thread_pool_size=pool, store=store) as runtime:
+    with Runtime(thread_pool_size=pool, store=store) as runtime:
         if runtime.store is not None:
             runtime.store.write_batch = timed(  # type: ignore[method-assign]
                 runtime.store.write_batch, commits
@@ -83,7 +82,7 @@ def chain(posts: int, store: Path | None, commits: list[Commit], pool: int) -> f
 
 def job_length(length: int, store: Path) -> float:
     """Microseconds per activation for one job of ``length`` activations around the ring."""
-    with StoreRuntime(thread_pool_size=1, store=store) as runtime:
+    with Runtime(thread_pool_size=1, store=store) as runtime:
         flow = build("ring", ring=True)
         start = time.perf_counter()
         _, job = runtime.post(flow, "r0", "inp", {"n": length - 1})

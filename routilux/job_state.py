@@ -19,11 +19,11 @@ from typing import Any
 from serilux import Serializable, SerializableRegistry, register_serializable
 from serilux.exceptions import SeriluxError
 
+from routilux.core.engine import Engine
 from routilux.core.errors import SerializationError
 from routilux.core.flow import Flow
 from routilux.core.job import JobContext
 from routilux.core.queue import QueuedItem
-from routilux.core.runtime import Runtime
 from routilux.core.worker import Worker
 from routilux.store.sqlite import SqliteStore
 
@@ -167,7 +167,7 @@ class JobState(Serializable):
 
     # -- restoring -------------------------------------------------------------------------
 
-    def restore(self, runtime: Runtime, flow: Flow | None = None) -> JobContext:
+    def restore(self, runtime: Engine, flow: Flow | None = None) -> JobContext:
         """Run the job on from this snapshot in a new worker of ``runtime``.
 
         Args:
@@ -175,7 +175,7 @@ class JobState(Serializable):
             flow: The flow; looked up in the runtime's registry by name when omitted.
         """
         flow = flow or runtime.registry.get_by_name(self.flow_name)
-        worker = runtime._start_worker(flow, None)
+        worker = runtime.start_worker(flow)
         for routine_id, routine_state in self.routine_states.items():
             if routine_id in worker.nodes and isinstance(routine_state, dict):
                 worker.state.set_routine_state(routine_id, routine_state)

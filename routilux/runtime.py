@@ -1,27 +1,88 @@
-"""The Runtime users import: the core engine plus the debugger and the store.
+"""Runtime: the class users create. The engine, with the debugger and the store as parts.
 
-``from routilux.runtime import Runtime``, as the seed examples write, gives this class too.
+``from routilux import Runtime`` and ``from routilux.runtime import Runtime`` (as the seed
+examples write) give this class. :class:`routilux.core.Engine` is the engine alone.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
+from concurrent.futures import Executor
 from typing import Any
 
+from routilux.core.clock import Clock
+from routilux.core.engine import DEFAULT_MAX_IDLE_WORKERS, Engine
+from routilux.core.errors import StateError
 from routilux.core.flow import Flow
+from routilux.core.job import JobContext
+from routilux.core.registry import FlowRegistry
+from routilux.core.state import WorkerState
 from routilux.debug.session import DebugSession
-from routilux.store.runtime_support import StoreRuntime
+from routilux.store.codec import encode
+from routilux.store.fork import fork as fork_job
+from routilux.store.recorder import StoreRecorder
+from routilux.store.records import JobRow
+from routilux.store.resume import resume as resume_jobs
+from routilux.store.resume import unfinished_jobs
+from routilux.store.runtime_support import StoreLike, attach_store
+from routilux.store.sqlite import SqliteStore
 
 __all__ = ["Runtime"]
 
 
-class Runtime(StoreRuntime):
-    """Runs flows on a thread pool (see :class:`routilux.core.runtime.Runtime`).
+class Runtime(Engine):
+    """Runs flows on a pool of threads; debug them, and checkpoint them into a store.
 
-    On top of the engine: :meth:`debug` attaches a :class:`~routilux.debug.DebugSession`;
-    ``Runtime(store="jobs.db")`` checkpoints every activation into SQLite, and
-    :meth:`resume`, :meth:`fork` and :meth:`unfinished_jobs` use those checkpoints (see
-    :class:`routilux.store.StoreRuntime`).
+    Args:
+        thread_pool_size: Threads shared by all workers (default: CPU count + 4, at most 32).
+        registry: Where flow names are looked up (default: the global ``FlowRegistry``).
+        store: A :class:`~routilux.SqliteStore` or the path of its file (created on first
+            use): every activation is checkpointed into it, and :meth:`resume`,
+            :meth:`fork` and :meth:`unfinished_jobs` use those checkpoints. A store opened
+            from a path is closed by :meth:`shutdown`. None (the default): no recording.
+        clock: What delays are measured on (``routilux.core.clock.ManualClock`` in tests).
+        executor: A ``concurrent.futures.Executor`` for drainer threads (default: the
+            runtime's own daemon threads).
+        max_idle_workers: How many finished one-request workers to keep (see :meth:`exec`).
+
+    The parts: :meth:`debug` opens a :class:`~routilux.debug.DebugSession` on a flow's
+    worker; :attr:`store` is the store, or None.
+
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "jobs.db"
+    >>> with Runtime(store=path) as runtime:
+    ...     runtime.unfinished_jobs()
+    []
     """
+
+    def __init__(
+        self,
+        thread_pool_size: int | None = None,
+        *,
+        registry: FlowRegistry | None = None,
+        store: StoreLike | None = None,
+        clock: Clock | None = None,
+        executor: Executor | None = None,
+        max_idle_workers: int = DEFAULT_MAX_IDLE_WORKERS,
+    ) -> None:
+        if store is not None and not isinstance(store, (SqliteStore, str, os.PathLike)):
+            raise TypeError(
+                f"store must be a SqliteStore or a file path, got {type(store).__name__}"
+            )
+        super().__init__(
+            thread_pool_size,
+            registry=registry,
+            clock=clock,
+            executor=executor,
+            max_idle_workers=max_idle_workers,
+        )
+        self._recorder: StoreRecorder | None = None
+        self._owns_store = store is not None and not isinstance(store, SqliteStore)
+        if store is not None:
+            self._recorder = attach_store(self, store)
+
+    # -- the debugger --------------------------------------------------------------------
 
     def debug(self, flow_name: str | Flow, **options: Any) -> DebugSession:
         """A debug session on the worker running ``flow_name`` (a name or a Flow; its worker
@@ -30,3 +91,93 @@ class Runtime(StoreRuntime):
         Options are those of :class:`~routilux.debug.DebugSession`.
         """
         return DebugSession(self, flow_name, **options)
+
+    # -- the store -----------------------------------------------------------------------
+
+    @property
+    def store(self) -> SqliteStore | None:
+        """The store jobs are recorded in, or None."""
+        return self._recorder.store if self._recorder is not None else None
+
+    def _require_recorder(self) -> StoreRecorder:
+        if self._recorder is None:
+            raise StateError("this runtime has no store: create it with Runtime(store=...)")
+        return self._recorder
+
+    def exec(
+        self,
+        flow: str | Flow,
+        entry_params: dict[str, Any] | None = None,
+        *,
+        worker_id: str | None = None,
+    ) -> WorkerState:
+        if self._recorder is not None and entry_params is not None:
+            encode(entry_params, f"entry_params of flow {_name(flow)!r}")
+        return super().exec(flow, entry_params, worker_id=worker_id)
+
+    exec.__doc__ = Engine.exec.__doc__
+
+    def post(
+        self,
+        flow: str | Flow,
+        routine_id: str,
+        slot_name: str,
+        data: Any = None,
+        worker_id: str | None = None,
+        *,
+        metadata: dict[str, Any] | None = None,
+        job_id: str | None = None,
+    ) -> tuple[WorkerState, JobContext]:
+        if self._recorder is not None:
+            # Checked before queuing: a post the store cannot record is refused, not lost.
+            encode(data, f"data posted to routine {routine_id!r} slot {slot_name!r}")
+            encode(metadata, f"metadata of a job posted to {routine_id!r}")
+            if job_id is not None:
+                self._recorder.expect_known_id(job_id)
+        return super().post(
+            flow, routine_id, slot_name, data, worker_id, metadata=metadata, job_id=job_id
+        )
+
+    post.__doc__ = Engine.post.__doc__
+
+    def unfinished_jobs(self) -> list[JobRow]:
+        """Jobs the store holds as pending or running (e.g. left by a crash)."""
+        return unfinished_jobs(self._require_recorder().store)
+
+    def resume(
+        self,
+        job_id: str | None = None,
+        *,
+        flows: Mapping[str, Flow] | None = None,
+        paused: bool = False,
+    ) -> list[JobContext]:
+        """Resume one job, or every unfinished one; see :func:`routilux.store.resume`."""
+        return resume_jobs(self, self._require_recorder(), job_id, flows=flows, paused=paused)
+
+    def fork(
+        self,
+        job_id: str,
+        step: int,
+        *,
+        flows: Mapping[str, Flow] | None = None,
+        paused: bool = False,
+    ) -> JobContext:
+        """A new job from the state after ``step`` of ``job_id`` (see ``routilux.store.fork``)."""
+        return fork_job(self, self._require_recorder(), job_id, step, flows=flows, paused=paused)
+
+    def shutdown(self, wait: bool = True, timeout: float | None = None) -> list[Any]:
+        recorder = self._recorder
+        if recorder is not None:
+            recorder.closing()  # jobs the shutdown cancels stay resumable, as after a crash
+        stuck = super().shutdown(wait, timeout)
+        if recorder is not None:
+            recorder.release_leases()
+            if self._owns_store:
+                recorder.store.close()
+        return stuck
+
+    shutdown.__doc__ = Engine.shutdown.__doc__
+
+
+def _name(flow: str | Flow) -> str:
+    return flow.flow_id if isinstance(flow, Flow) else flow

@@ -1,65 +1,23 @@
-"""The engine: routines, slots, events, flows, policies, workers and the runtime.
+"""The engine: routines, slots, events, flows, policies, workers and the engine itself.
 
-Imports only the standard library, so everything above it (debugger, store, notebook)
-is optional.
+Imports only the standard library (and serilux), so everything above it (debugger, store,
+notebook) is optional. What users build flows with is exported from ``routilux``; this
+package exports what only engine-level code needs: :class:`Engine` (the runtime without the
+debugger and store parts), the views ``Worker.inspect()`` returns, queues and :data:`HOLD`.
 """
 
-from routilux.core.activation import ActivationRecord
-from routilux.core.connection import Connection
-from routilux.core.error_handler import ErrorHandler, ErrorStrategy
-from routilux.core.errors import (
-    ConfigurationError,
-    ExecutionError,
-    RoutiluxError,
-    SerializationError,
-    SlotHandlerError,
-    SlotQueueFullError,
-    StateError,
-)
-from routilux.core.event import Event
-from routilux.core.flow import Flow
-from routilux.core.hooks import HOLD, Observer
-from routilux.core.job import JobContext, JobStatus, get_current_job
-from routilux.core.output import get_job_output, install_routed_stdout, uninstall_routed_stdout
-from routilux.core.policies import Decision
+from routilux.core.engine import Engine
+from routilux.core.hooks import HOLD, Hold
+from routilux.core.inspection import QueueView, RoutineStats, WorkerView
 from routilux.core.queue import QueuedItem, SlotQueue
-from routilux.core.registry import FlowRegistry
-from routilux.core.routine import Routine
-from routilux.core.runtime import Runtime
-from routilux.core.slot import Slot
-from routilux.core.state import WorkerState, WorkerStatus
-from routilux.core.worker import Worker
 
 __all__ = [
     "HOLD",
-    "ActivationRecord",
-    "ConfigurationError",
-    "Connection",
-    "Decision",
-    "ErrorHandler",
-    "ErrorStrategy",
-    "Event",
-    "ExecutionError",
-    "Flow",
-    "FlowRegistry",
-    "JobContext",
-    "JobStatus",
-    "Observer",
+    "Engine",
+    "Hold",
+    "QueueView",
     "QueuedItem",
-    "RoutiluxError",
-    "Routine",
-    "Runtime",
-    "SerializationError",
-    "Slot",
-    "SlotHandlerError",
+    "RoutineStats",
     "SlotQueue",
-    "SlotQueueFullError",
-    "StateError",
-    "Worker",
-    "WorkerState",
-    "WorkerStatus",
-    "get_current_job",
-    "get_job_output",
-    "install_routed_stdout",
-    "uninstall_routed_stdout",
+    "WorkerView",
 ]

@@ -4,16 +4,28 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import logging
 import threading
-import time
 from collections.abc import Callable
+
+from routilux.core.clock import Clock, ManualClock, SystemClock
+
+_log = logging.getLogger("routilux")
 
 
 class DelayedCalls:
-    """A min-heap of (due time, callback) served by one daemon thread, started on first use."""
+    """A min-heap of (due time, callback) served by one daemon thread, started on first use.
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
+    A callback that raises (anything) is logged and the thread goes on: one flow's broken
+    policy must not stall another flow's timers.
+    """
+
+    def __init__(self, clock: Clock | None = None) -> None:
+        self._clock = clock if clock is not None else SystemClock()
+        # A manual clock wakes the thread when it moves; real time never does.
+        self._manual = isinstance(self._clock, ManualClock)
+        if isinstance(self._clock, ManualClock):
+            self._clock.subscribe(self._poke)
         self._heap: list[tuple[float, int, Callable[[], None]]] = []
         self._order = itertools.count()
         self._cond = threading.Condition()
@@ -24,7 +36,8 @@ class DelayedCalls:
         with self._cond:
             if self._closed:
                 return
-            heapq.heappush(self._heap, (self._clock() + delay, next(self._order), callback))
+            due = self._clock.monotonic() + delay
+            heapq.heappush(self._heap, (due, next(self._order), callback))
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._serve, name="routilux-timers", daemon=True
@@ -39,18 +52,25 @@ class DelayedCalls:
             self._heap.clear()
             self._cond.notify()
 
+    def _poke(self) -> None:
+        with self._cond:
+            self._cond.notify()
+
     def _serve(self) -> None:
         while True:
             with self._cond:
                 while not self._closed:
                     if self._heap:
-                        wait = self._heap[0][0] - self._clock()
+                        wait = self._heap[0][0] - self._clock.monotonic()
                         if wait <= 0:
                             break
-                        self._cond.wait(wait)
+                        self._cond.wait(None if self._manual else wait)
                     else:
                         self._cond.wait()
                 if self._closed:
                     return
                 _, _, callback = heapq.heappop(self._heap)
-            callback()
+            try:
+                callback()
+            except BaseException:
+                _log.exception("a delayed call raised; the timer thread goes on")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from routilux.core._node import Node
     from routilux.core.job import JobContext
     from routilux.core.queue import QueuedItem
-    from routilux.core.worker import Node
 
 __all__ = ["ActivationRecord"]
 
@@ -33,6 +33,7 @@ class ActivationRecord:
 
     __slots__ = (
         "_emitted",
+        "_node",
         "_produced",
         "attempts",
         "consumed",
@@ -40,9 +41,7 @@ class ActivationRecord:
         "error",
         "inputs",
         "job",
-        "node",
         "policy_message",
-        "released",
         "routine_id",
         "seq",
         "started_at",
@@ -58,7 +57,7 @@ class ActivationRecord:
         policy_message: Any = None,
     ) -> None:
         self.seq = seq
-        self.node = node
+        self._node = node  # the engine's view of the routine; private
         self.routine_id: str = node.routine_id
         self.job = job
         self.inputs = inputs
@@ -73,8 +72,6 @@ class ActivationRecord:
         self.duration: float | None = None
         self.error: BaseException | None = None
         self.attempts = 0
-        # Set once a hold (breakpoint) has let this activation go, so it is not held again.
-        self.released = False
 
     @property
     def emitted(self) -> list[tuple[str, Any]]:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+import warnings
+from typing import Any
 
-from routilux.core.errors import ConfigurationError
+from routilux.core import _check
+from routilux.core.errors import ConfigurationError, ConfigurationTypeError
 
 __all__ = ["ErrorHandler", "ErrorStrategy"]
 
@@ -23,30 +25,148 @@ class ErrorStrategy(str, enum.Enum):
         return self.value
 
 
-@dataclass(frozen=True)
+_FIELDS = ("strategy", "max_retries", "retry_delay", "retry_backoff", "retryable_exceptions")
+
+
 class ErrorHandler:
     """Set on a flow (``flow.set_error_handler``) or a routine (``routine.set_error_handler``).
 
+    Immutable and hashable, so one handler can be shared by many routines.
+
     Args:
-        strategy: One of :class:`ErrorStrategy`.
+        strategy: An :class:`ErrorStrategy` or its name (``"retry"``, case-insensitive).
         max_retries: With RETRY, how many more attempts after the first failure.
         retry_delay: Seconds before the first retry.
-        backoff: Each further retry waits this many times longer.
+        retry_backoff: Each further retry waits this many times longer (>= 1).
+        retryable_exceptions: With RETRY, only these exception types are retried; others
+            fail at once. Default: every ``Exception``.
+
+    >>> handler = ErrorHandler("retry", max_retries=2, retryable_exceptions=(TimeoutError,))
+    >>> handler.should_retry(TimeoutError(), attempts=1), handler.should_retry(KeyError(), 1)
+    (True, False)
     """
 
-    strategy: ErrorStrategy = ErrorStrategy.STOP
-    max_retries: int = 3
-    retry_delay: float = 0.0
-    backoff: float = 1.0
+    __slots__ = _FIELDS
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.strategy, ErrorStrategy):
-            raise ConfigurationError(f"unknown error strategy {self.strategy!r}")
-        if self.max_retries < 0 or self.retry_delay < 0 or self.backoff < 1:
-            raise ConfigurationError(
-                "ErrorHandler needs max_retries >= 0, retry_delay >= 0 and backoff >= 1"
+    strategy: ErrorStrategy
+    max_retries: int
+    retry_delay: float
+    retry_backoff: float
+    retryable_exceptions: tuple[type[BaseException], ...]
+
+    def __init__(
+        self,
+        strategy: ErrorStrategy | str = ErrorStrategy.STOP,
+        max_retries: int = 3,
+        retry_delay: float = 0.0,
+        retry_backoff: float = 1.0,
+        retryable_exceptions: tuple[type[BaseException], ...] | type[BaseException] | None = None,
+        **deprecated: Any,
+    ) -> None:
+        if "backoff" in deprecated:
+            warnings.warn(
+                "ErrorHandler(backoff=) is deprecated; use retry_backoff=",
+                DeprecationWarning,
+                stacklevel=2,
             )
+            retry_backoff = deprecated.pop("backoff")
+        _check.no_unknown_keywords("ErrorHandler()", deprecated, _FIELDS)
+        set_ = object.__setattr__
+        set_(self, "strategy", _strategy(strategy))
+        set_(self, "max_retries", _check.count("max_retries", max_retries, minimum=0))
+        set_(self, "retry_delay", _check.seconds("retry_delay", retry_delay))
+        set_(self, "retry_backoff", _check.seconds("retry_backoff", retry_backoff, minimum=1.0))
+        set_(self, "retryable_exceptions", _exception_types(retryable_exceptions))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"ErrorHandler is immutable; make a new one instead of setting {name}")
+
+    def _key(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in _FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ErrorHandler):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        types = ", ".join(t.__name__ for t in self.retryable_exceptions)
+        return (
+            f"ErrorHandler({self.strategy.value!r}, max_retries={self.max_retries}, "
+            f"retry_delay={self.retry_delay:g}, retry_backoff={self.retry_backoff:g}, "
+            f"retryable_exceptions=({types},))"
+        )
+
+    @property
+    def backoff(self) -> float:
+        """Deprecated name of :attr:`retry_backoff`."""
+        warnings.warn(
+            "ErrorHandler.backoff is deprecated; use retry_backoff",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.retry_backoff
+
+    def should_retry(self, exc: BaseException, attempts: int) -> bool:
+        """Whether to run the logic again after it raised ``exc`` on attempt ``attempts``.
+
+        Args:
+            exc: What the last attempt raised.
+            attempts: How many attempts have run so far (1 after the first failure).
+
+        Returns:
+            True under RETRY when retries remain and ``exc`` is one of the retryable types.
+        """
+        return (
+            self.strategy is ErrorStrategy.RETRY
+            and attempts <= self.max_retries
+            and isinstance(exc, self.retryable_exceptions)
+        )
 
     def delay_before(self, attempt: int) -> float:
         """Seconds to wait before ``attempt`` (2 is the first retry)."""
-        return float(self.retry_delay * self.backoff ** max(0, attempt - 2))
+        return float(self.retry_delay * self.retry_backoff ** max(0, attempt - 2))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The handler as plain data (for flow specs); exception types by name."""
+        return {
+            "strategy": self.strategy.value,
+            "max_retries": self.max_retries,
+            "retry_delay": self.retry_delay,
+            "retry_backoff": self.retry_backoff,
+            "retryable_exceptions": [t.__name__ for t in self.retryable_exceptions],
+        }
+
+
+def _strategy(value: object) -> ErrorStrategy:
+    if isinstance(value, ErrorStrategy):
+        return value
+    if isinstance(value, str):
+        try:
+            return ErrorStrategy(value.lower())
+        except ValueError:
+            pass
+        names = ", ".join(repr(s.value) for s in ErrorStrategy)
+        raise ConfigurationError(f"unknown error strategy {value!r} (known: {names})")
+    raise ConfigurationTypeError(
+        f"strategy must be an ErrorStrategy or its name, got {type(value).__name__} {value!r}"
+    )
+
+
+def _exception_types(value: object) -> tuple[type[BaseException], ...]:
+    if value is None:
+        return (Exception,)
+    types = (value,) if isinstance(value, type) else value
+    if not isinstance(types, (tuple, list)) or not types:
+        raise ConfigurationTypeError(
+            f"retryable_exceptions must be an exception type or a tuple of them, got {value!r}"
+        )
+    for t in types:
+        if not (isinstance(t, type) and issubclass(t, BaseException)):
+            raise ConfigurationTypeError(
+                f"retryable_exceptions must hold exception types, got {t!r}"
+            )
+    return tuple(types)

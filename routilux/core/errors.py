@@ -1,4 +1,8 @@
-"""The exception hierarchy shared by every routilux layer."""
+"""The exception hierarchy shared by every routilux layer.
+
+Configuration errors are also ``ValueError`` and state errors also ``RuntimeError``, as the
+earlier Routilux raised them, so ``except ValueError`` in existing code still catches them.
+"""
 
 from __future__ import annotations
 
@@ -17,8 +21,12 @@ class RoutiluxError(Exception):
     """Base class of every error routilux raises on purpose."""
 
 
-class ConfigurationError(RoutiluxError):
+class ConfigurationError(RoutiluxError, ValueError):
     """A flow, routine, policy or runtime was set up wrongly (unknown name, bad signature)."""
+
+
+class ConfigurationTypeError(ConfigurationError, TypeError):
+    """A setting has the wrong type (``'3'`` or ``True`` where a count is expected)."""
 
 
 class ExecutionError(RoutiluxError):
@@ -29,7 +37,7 @@ class SerializationError(RoutiluxError):
     """State could not be written or read back (corrupt file, unregistered type)."""
 
 
-class StateError(RoutiluxError):
+class StateError(RoutiluxError, RuntimeError):
     """An operation does not fit the current state (emit outside logic, post after shutdown)."""
 
 

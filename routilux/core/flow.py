@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from routilux.core import _check
 from routilux.core._names import unknown
+from routilux.core._spec import flow_from_dict, flow_to_dict
 from routilux.core.connection import Connection
-from routilux.core.errors import ConfigurationError
+from routilux.core.errors import ConfigurationError, SerializationError
+from routilux.core.factory import RoutineFactory
 
 if TYPE_CHECKING:
     from routilux.core.error_handler import ErrorHandler
@@ -39,13 +42,22 @@ class Flow:
     first.output -> second.input
     >>> flow.validate()
     []
+
+    Flows are data too: :meth:`to_dict` / :meth:`from_dict` (and ``routilux.load_flow`` for
+    YAML and JSON files) write and read them, naming routine classes registered with
+    :func:`~routilux.register_routine`.
     """
 
+    @_check.suggests_keywords
     def __init__(self, flow_id: str | None = None) -> None:
+        if flow_id is not None and (not isinstance(flow_id, str) or not flow_id):
+            raise ConfigurationError(f"a flow id must be a non-empty string, got {flow_id!r}")
         self.flow_id = flow_id or f"flow_{id(self):x}"
         self._routines: dict[str, Routine] = {}
-        self._connections: list[Connection] = []
+        # A dict used as an ordered set: connect() checks for duplicates in constant time.
+        self._connections: dict[Connection, None] = {}
         self._error_handler: ErrorHandler | None = None
+        self._id_suffixes: dict[str, int] = {}  # derived id base -> last number handed out
 
     def __repr__(self) -> str:
         return (
@@ -55,8 +67,13 @@ class Flow:
 
     # -- building ------------------------------------------------------------------------
 
+    @_check.suggests_keywords
     def add_routine(self, routine: Routine, routine_id: str | None = None) -> str:
-        """Add ``routine`` under ``routine_id`` (derived from its class name if omitted)."""
+        """Add ``routine`` under ``routine_id`` (derived from its class name if omitted).
+
+        Returns:
+            The routine's id in this flow.
+        """
         if routine_id is None:
             routine_id = self._free_id(type(routine).__name__)
         if not isinstance(routine_id, str) or not routine_id:
@@ -65,30 +82,36 @@ class Flow:
             raise ConfigurationError(
                 f"duplicate routine id {routine_id!r} in flow {self.flow_id!r}"
             )
-        if routine.flow is not None and routine.flow is not self:
+        if routine.flow is self:
+            raise ConfigurationError(
+                f"this routine object is already in flow {self.flow_id!r} as {routine.routine_id!r}"
+            )
+        if routine.flow is not None:
             raise ConfigurationError(
                 f"{routine!r} already belongs to flow {routine.flow.flow_id!r}; "
                 "create a new routine object for this flow"
-            )
-        if any(r is routine for r in self._routines.values()):
-            raise ConfigurationError(
-                f"this routine object is already in flow {self.flow_id!r} as {routine.routine_id!r}"
             )
         routine.routine_id = routine_id
         routine.flow = self
         self._routines[routine_id] = routine
         return routine_id
 
+    @_check.suggests_keywords
     def connect(self, source_id: str, event: str, target_id: str, slot: str) -> Connection:
-        """Wire ``source_id``'s ``event`` to ``target_id``'s ``slot``."""
+        """Wire ``source_id``'s ``event`` to ``target_id``'s ``slot``.
+
+        Returns:
+            The new :class:`Connection`.
+        """
         self.get_routine(source_id).get_event(event)
         self.get_routine(target_id).get_slot(slot)
         connection = Connection(source_id, event, target_id, slot)
         if connection in self._connections:
             raise ConfigurationError(f"duplicate connection {connection} in flow {self.flow_id!r}")
-        self._connections.append(connection)
+        self._connections[connection] = None
         return connection
 
+    @_check.suggests_keywords
     def set_error_handler(self, handler: ErrorHandler | None) -> None:
         """The error handler for every routine that has none of its own."""
         self._error_handler = handler
@@ -127,7 +150,10 @@ class Flow:
         ]
 
     def validate(self) -> list[str]:
-        """Problems that would stop this flow from running; an empty list means none."""
+        """Problems that would stop this flow from running; an empty list means none.
+
+        Stubs (routines without logic) are not problems: see :meth:`warnings`.
+        """
         problems: list[str] = []
         if not self._routines:
             problems.append(f"flow {self.flow_id!r} has no routines")
@@ -141,13 +167,71 @@ class Flow:
                 problems.append(f"connection {c} names a routine that was removed")
         return problems
 
+    def warnings(self) -> list[str]:
+        """Things that let the flow run but are likely unfinished: stub routines, whose
+        data waits in their slots because they have no logic yet."""
+        return [
+            f"routine {routine_id!r} is a stub (no logic yet): data sent to it waits in its slots"
+            for routine_id, routine in self._routines.items()
+            if routine.is_stub
+        ]
+
     def _free_id(self, class_name: str) -> str:
         base = re.sub(r"(?<!^)(?=[A-Z])", "_", class_name).lower()
-        candidate, n = base, 1
+        # Numbered from where the last derived id of this base left off: constant time per
+        # routine however many share a class.
+        k = self._id_suffixes.get(base, 0) + 1
+        candidate = base if k == 1 else f"{base}_{k}"
         while candidate in self._routines:
-            n += 1
-            candidate = f"{base}_{n}"
+            k += 1
+            candidate = f"{base}_{k}"
+        self._id_suffixes[base] = k
         return candidate
+
+    # -- as data -------------------------------------------------------------------------
+
+    @_check.suggests_keywords
+    def to_dict(self, factory: RoutineFactory | None = None) -> dict[str, Any]:
+        """The flow as a spec: plain data that :meth:`from_dict` and ``routilux.load_flow``
+        read back (``flow_id``, ``routines``, ``connections``, ``error_handler``).
+
+        Args:
+            factory: Where routine classes are registered by name (default: the process's
+                :class:`~routilux.RoutineFactory`).
+
+        Returns:
+            A dict of JSON-compatible data (as long as routine configs are).
+
+        Raises:
+            SerializationError: A routine's class is not registered, its logic was set on
+                the object with ``set_logic``, or its policy cannot be written down.
+        """
+        return flow_to_dict(self, factory or RoutineFactory.get_instance())
+
+    @classmethod
+    @_check.suggests_keywords
+    def from_dict(cls, spec: dict[str, Any], factory: RoutineFactory | None = None) -> Flow:
+        """Build a flow from a spec (see :meth:`to_dict`), instantiating registered classes.
+
+        Nothing is imported: ``class`` names a class registered with the factory.
+
+        Raises:
+            ConfigurationError: One error listing every problem of the spec with its place.
+        """
+        return flow_from_dict(spec, factory or RoutineFactory.get_instance(), cls)
+
+    @_check.suggests_keywords
+    def serialize(self, factory: RoutineFactory | None = None) -> dict[str, Any]:
+        """The flow as a serilux-style document: :meth:`to_dict` plus its ``_type`` tag."""
+        return {"_type": "Flow", **self.to_dict(factory)}
+
+    @classmethod
+    @_check.suggests_keywords
+    def deserialize(cls, data: dict[str, Any], factory: RoutineFactory | None = None) -> Flow:
+        """Build a flow from what :meth:`serialize` wrote."""
+        if not isinstance(data, dict) or data.get("_type") != "Flow":
+            raise SerializationError(f"not a serialized Flow (no '_type': 'Flow'): {data!r:.80}")
+        return cls.from_dict({k: v for k, v in data.items() if k != "_type"}, factory)
 
     # -- display -------------------------------------------------------------------------
 

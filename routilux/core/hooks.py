@@ -1,14 +1,15 @@
 """Observer: optional callbacks on what a worker does, attached per runtime or per worker.
 
 Subclass :class:`Observer` and override only what you need. A worker calls just the
-methods that are overridden, and with no observer attached it checks one empty list per
-step: observation costs nothing when nobody observes.
+methods that are overridden (looked up once, in :class:`~routilux.core._hook_table.
+HookTable`), and with no observer attached it checks one empty list per step: observation
+costs nothing when nobody observes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from routilux.core.activation import ActivationRecord
@@ -16,14 +17,26 @@ if TYPE_CHECKING:
     from routilux.core.queue import QueuedItem
     from routilux.core.worker import Worker
 
-__all__ = ["HOLD", "HOOK_NAMES", "Observer"]
+__all__ = ["HOLD", "Hold", "Observer"]
 
-HOLD = "hold"
-"""Returned by :meth:`Observer.activation_starting` to park the activation and pause."""
+HOLD: Literal["hold"] = "hold"
+"""Returned by :meth:`Observer.slot_received`, :meth:`Observer.event_emitted` or
+:meth:`Observer.activation_starting` to pause the worker (and, from
+``activation_starting``, to park the activation with its inputs)."""
+
+Hold = Literal["hold"] | None
+"""What a hook that may pause the worker returns: :data:`HOLD`, or None to go on."""
 
 
 class Observer:
-    """Callbacks run in the worker's threads; keep them quick and never block."""
+    """Callbacks run in the worker's threads; keep them quick and never block.
+
+    The contract: a hook that raises (anything, ``BaseException`` included) is contained.
+    The worker logs the first failure of each hook with the observer's name (later ones at
+    debug level), skips that one call and goes on: a broken observer never breaks a post, a
+    job, a wait or the worker. Hooks that may pause the worker return
+    :data:`HOLD` or None; any other return value means "go on".
+    """
 
     needs_produced = False
     """Set True if :meth:`activation_finished` reads ``record.produced`` (the items each
@@ -51,13 +64,13 @@ class Observer:
     def job_finished(self, worker: Worker, job: JobContext) -> None:
         """A job reached completed, failed or cancelled."""
 
-    def slot_received(self, worker: Worker, routine_id: str, slot: str, item: QueuedItem) -> None:
-        """Data was queued in a slot (by post or by a connection)."""
+    def slot_received(self, worker: Worker, routine_id: str, slot: str, item: QueuedItem) -> Hold:
+        """Data was queued in a slot (by post or by a connection); :data:`HOLD` pauses."""
 
     def slot_dropped(self, worker: Worker, routine_id: str, slot: str, item: QueuedItem) -> None:
         """Queued data was removed without running (``Worker.drop``, from the debugger)."""
 
-    def activation_starting(self, worker: Worker, record: ActivationRecord) -> Any:
+    def activation_starting(self, worker: Worker, record: ActivationRecord) -> Hold:
         """An activation is about to run; return :data:`HOLD` to park it and pause."""
 
     def activation_finished(self, worker: Worker, record: ActivationRecord) -> None:
@@ -65,30 +78,9 @@ class Observer:
 
     def event_emitted(
         self, worker: Worker, record: ActivationRecord | None, event: str, data: Any
-    ) -> None:
-        """Logic emitted an event (after its data was queued in the target slots)."""
+    ) -> Hold:
+        """Logic emitted an event (after its data was queued in the target slots);
+        :data:`HOLD` pauses the worker."""
 
     def error(self, worker: Worker, record: ActivationRecord, exc: BaseException) -> None:
         """Logic (or its policy) raised."""
-
-
-HOOK_NAMES = (
-    "job_started",
-    "job_finished",
-    "slot_received",
-    "slot_dropped",
-    "activation_starting",
-    "activation_finished",
-    "event_emitted",
-    "error",
-)
-
-
-def overridden_hooks(observers: list[Observer], name: str) -> list[Any]:
-    """The bound ``name`` methods of the observers that override it."""
-    base = getattr(Observer, name)
-    return [
-        getattr(obs, name)
-        for obs in observers
-        if getattr(type(obs), name, base) is not base and obs.wants(name)
-    ]

@@ -19,9 +19,11 @@ False
 from __future__ import annotations
 
 import time
+from collections import namedtuple
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+from routilux.core import _check
 from routilux.core.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -42,7 +44,12 @@ __all__ = [
 Slots = Mapping[str, "SlotQueue"]
 
 
-class Decision(NamedTuple):
+_DecisionFields = namedtuple(  # a plain namedtuple, so Decision.__new__ can check
+    "_DecisionFields", ["activate", "data_slice", "message", "retry_after", "hold"]
+)
+
+
+class Decision(_DecisionFields):
     """What a policy decided.
 
     Attributes:
@@ -50,15 +57,30 @@ class Decision(NamedTuple):
         data_slice: Input per slot name; slots left out get ``[]``.
         message: Passed to logic as ``policy_message``.
         retry_after: When declining, ask to be asked again after this many seconds even if
-            no new data arrives (time-based policies).
+            no new data arrives (time-based policies); a finite number >= 0.
         hold: Park the activation and pause the worker before it runs (breakpoints).
     """
 
+    __slots__ = ()
+
     activate: bool
-    data_slice: dict[str, list[Any]] | None = None
-    message: Any = None
-    retry_after: float | None = None
-    hold: bool = False
+    data_slice: dict[str, list[Any]] | None
+    message: Any
+    retry_after: float | None
+    hold: bool
+
+    def __new__(
+        cls,
+        activate: bool,
+        data_slice: dict[str, list[Any]] | None = None,
+        message: Any = None,
+        retry_after: float | None = None,
+        hold: bool = False,
+    ) -> Decision:
+        if retry_after is not None:
+            # Checked here, where the policy made it: a NaN would reach the timer thread.
+            retry_after = _check.seconds("Decision(retry_after=)", retry_after)
+        return super().__new__(cls, activate, data_slice, message, retry_after, hold)
 
 
 NO = Decision(False)
@@ -75,6 +97,10 @@ class _Policy:
 
     label = "policy"
 
+    def to_spec(self) -> str | dict[str, Any] | None:
+        """This policy as plain data for a flow spec, or None if it cannot be written so."""
+        return None
+
     def __repr__(self) -> str:
         return f"<{self.label}>"
 
@@ -84,6 +110,9 @@ class _Policy:
 
 class _Immediate(_Policy):
     label = "immediate"
+
+    def to_spec(self) -> str:
+        return "immediate"
 
     def __call__(self, slots: Slots, worker_state: WorkerState) -> Decision:
         data_slice = {name: [q.consume_one()] for name, q in slots.items() if q._items}
@@ -95,6 +124,9 @@ class _Immediate(_Policy):
 class _AllSlotsReady(_Policy):
     label = "all_slots_ready"
 
+    def to_spec(self) -> str:
+        return "all_slots_ready"
+
     def __call__(self, slots: Slots, worker_state: WorkerState) -> Decision:
         for q in slots.values():
             if not len(q):
@@ -104,10 +136,11 @@ class _AllSlotsReady(_Policy):
 
 class _BatchSize(_Policy):
     def __init__(self, n: int) -> None:
-        if not isinstance(n, int) or n < 1:
-            raise ConfigurationError(f"batch_size_policy needs a positive integer, got {n!r}")
-        self.n = n
+        self.n = _check.count("batch_size_policy(n)", n)
         self.label = f"batch_size({n})"
+
+    def to_spec(self) -> dict[str, Any]:
+        return {"name": "batch_size", "n": self.n}
 
     def __call__(self, slots: Slots, worker_state: WorkerState) -> Decision:
         n = self.n
@@ -119,11 +152,19 @@ class _BatchSize(_Policy):
 
 class _TimeInterval(_Policy):
     def __init__(self, seconds: float, clock: Callable[[], float]) -> None:
-        if seconds <= 0:
-            raise ConfigurationError(f"time_interval_policy needs seconds > 0, got {seconds!r}")
-        self.seconds = seconds
+        self.seconds = _check.seconds("time_interval_policy(seconds)", seconds, allow_zero=False)
+        if not callable(clock):
+            raise ConfigurationError(
+                f"time_interval_policy(clock=) must be callable, got {clock!r}"
+            )
         self.clock = clock
         self.label = f"time_interval({seconds:g}s)"
+
+    def to_spec(self) -> dict[str, Any] | None:
+        # A test clock cannot be written down; only the default one round-trips.
+        if self.clock is not time.monotonic:
+            return None
+        return {"name": "time_interval", "seconds": self.seconds}
 
     def __call__(self, slots: Slots, worker_state: WorkerState) -> Decision:
         if not any(len(q) for q in slots.values()):
@@ -207,11 +248,13 @@ def all_slots_ready_policy() -> ActivationPolicy:
     return _AllSlotsReady()
 
 
+@_check.suggests_keywords
 def batch_size_policy(n: int) -> ActivationPolicy:
     """Run when every slot has at least ``n`` data points, taking ``n`` from each."""
     return _BatchSize(n)
 
 
+@_check.suggests_keywords
 def time_interval_policy(
     seconds: float, clock: Callable[[], float] = time.monotonic
 ) -> ActivationPolicy:
@@ -223,6 +266,7 @@ def time_interval_policy(
     return _TimeInterval(seconds, clock)
 
 
+@_check.suggests_keywords
 def custom_policy(fn: Callable[..., Any]) -> ActivationPolicy:
     """Wrap ``fn(slots, worker_state)`` returning a Decision or ``(activate, slice, message)``.
 
@@ -231,6 +275,7 @@ def custom_policy(fn: Callable[..., Any]) -> ActivationPolicy:
     return _Custom(fn)
 
 
+@_check.suggests_keywords
 def breakpoint_policy(
     inner: ActivationPolicy | None = None,
     condition: Callable[[dict[str, list[Any]]], bool] | None = None,
@@ -242,3 +287,61 @@ def breakpoint_policy(
     inputs per slot and limits the pause to activations it returns true for.
     """
     return _Breakpoint(inner or _Immediate(), condition)
+
+
+_BY_NAME: dict[str, Callable[..., ActivationPolicy]] = {
+    "immediate": immediate_policy,
+    "all_slots_ready": all_slots_ready_policy,
+    "batch_size": batch_size_policy,
+    "time_interval": time_interval_policy,
+}
+_PARAMS = {
+    "immediate": (),
+    "all_slots_ready": (),
+    "batch_size": ("n",),
+    "time_interval": ("seconds",),
+}
+
+
+def policy_to_spec(policy: object) -> str | dict[str, Any] | None:
+    """``policy`` as plain data (``"immediate"`` or ``{"name": "batch_size", "n": 5}``), or
+    None for a policy that cannot be written down (custom, breakpoint, a test clock)."""
+    to_spec = getattr(policy, "to_spec", None) if isinstance(policy, _Policy) else None
+    return to_spec() if to_spec is not None else None
+
+
+def policy_from_spec(spec: object) -> ActivationPolicy:
+    """Build a built-in policy from what :func:`policy_to_spec` wrote.
+
+    Args:
+        spec: A policy name, or a dict with ``name`` and the policy's parameters.
+
+    Returns:
+        The policy. Raises ConfigurationError naming the problem for anything else.
+    """
+    if isinstance(spec, str):
+        name, params = spec, {}
+    elif isinstance(spec, dict) and isinstance(spec.get("name"), str):
+        name = spec["name"]
+        params = {k: v for k, v in spec.items() if k != "name"}
+    else:
+        raise ConfigurationError(
+            f"a policy must be a name or a dict with 'name', got {spec!r} "
+            f"(built-in policies: {', '.join(_BY_NAME)})"
+        )
+    factory = _BY_NAME.get(name)
+    if factory is None:
+        hint = _check.closest(name, _BY_NAME)
+        raise ConfigurationError(
+            f"unknown policy {name!r}"
+            + (f"; did you mean {hint!r}?" if hint else "")
+            + f" (built-in policies: {', '.join(_BY_NAME)})"
+        )
+    try:
+        _check.no_unknown_keywords(f"policy {name!r}", params, _PARAMS[name])
+    except TypeError as exc:
+        raise ConfigurationError(str(exc)) from None
+    missing = [p for p in _PARAMS[name] if p not in params]
+    if missing:
+        raise ConfigurationError(f"policy {name!r} needs {', '.join(missing)}")
+    return factory(**params)

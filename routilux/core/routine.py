@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
-import inspect
+import warnings
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from routilux.core import _check
 from routilux.core._context import current_activation
+from routilux.core._convention import calling_form
 from routilux.core._names import unknown
 from routilux.core.errors import ConfigurationError, StateError
 from routilux.core.event import Event
@@ -29,7 +31,10 @@ class Routine:
 
     Logic is called as ``logic(*slot_lists, policy_message, worker_state)``: one list of data
     points per slot, in the order the slots were added. Either pass a function to
-    :meth:`set_logic` or define a ``logic`` method on the subclass.
+    :meth:`set_logic` or define a ``logic`` method on the subclass. Keyword-only
+    ``policy_message`` / ``worker_state`` parameters (or ``**kwargs``) get them by keyword,
+    as earlier Routilux versions wrote logic. A routine without logic is a *stub*: a flow
+    with stubs runs, and data sent to a stub waits in its slots.
 
     Routines take no constructor parameters (so state files can rebuild them); configure
     them with :meth:`set_config`. Keep run-time state in the ``worker_state``, not on ``self``:
@@ -64,12 +69,31 @@ class Routine:
 
     # -- ports ---------------------------------------------------------------------------
 
-    def add_slot(self, name: str, max_queue_length: int | None = None, **_legacy: Any) -> Slot:
-        """Declare an input slot. Returns the :class:`Slot`.
+    def add_slot(self, name: str, max_queue_length: int | None = None, **legacy: Any) -> Slot:
+        """Declare an input slot.
 
-        Extra keywords of older versions (``handler``, ``merge_strategy``) are accepted and
-        ignored: policies decide activation now.
+        Args:
+            name: Unique among this routine's slots.
+            max_queue_length: Positive bound on queued data per worker (None: unbounded).
+
+        Returns:
+            The :class:`Slot`.
+
+        ``handler=`` and ``merge_strategy=`` of Routilux 1.x are accepted with a
+        DeprecationWarning and have no effect (activation policies decide what logic gets);
+        any other keyword is a TypeError.
         """
+        for key in legacy:
+            if key not in _LEGACY_SLOT_KEYWORDS:
+                raise _check.unexpected_keyword(
+                    "add_slot()", key, ["name", "max_queue_length", *_LEGACY_SLOT_KEYWORDS]
+                )
+            warnings.warn(
+                f"add_slot({key}=...) has no effect and is deprecated: set the logic with "
+                "set_logic() and decide activation with set_activation_policy()",
+                DeprecationWarning,
+                stacklevel=2,
+            )
         _check_name("slot", name)
         if name in self._slots:
             raise ConfigurationError(f"{self!r} already has a slot named {name!r}")
@@ -77,6 +101,7 @@ class Routine:
         self._slots[name] = slot
         return slot
 
+    @_check.suggests_keywords
     def add_event(self, name: str, params: Iterable[str] | None = None) -> Event:
         """Declare an output event, optionally naming the keywords it is emitted with."""
         _check_name("event", name)
@@ -112,6 +137,7 @@ class Routine:
 
     # -- behaviour -----------------------------------------------------------------------
 
+    @_check.suggests_keywords
     def set_logic(self, fn: Logic) -> None:
         """Use ``fn(*slot_lists, policy_message, worker_state)`` as this routine's logic."""
         if not callable(fn):
@@ -125,6 +151,30 @@ class Routine:
         method = getattr(self, "logic", None)
         return method if callable(method) else None
 
+    @property
+    def is_stub(self) -> bool:
+        """True while the routine has no logic: it can be wired and drawn, but never runs."""
+        return self.get_logic() is None
+
+    def resolve_logic(self) -> Logic | None:
+        """The logic in the form the engine calls: ``fn(*slot_lists, policy_message,
+        worker_state)``. Called once per worker start.
+
+        Returns:
+            The logic itself when it takes that form (no cost per call), a small adapter for
+            keyword-style logic, or None for a stub.
+
+        Raises:
+            ConfigurationError: The signature fits no accepted form or is ambiguous, or the
+                logic is a generator or ``async def`` function; the message shows the
+                accepted forms.
+        """
+        logic = self.get_logic()
+        if logic is None:
+            return None
+        return calling_form(logic, len(self._slots), self.routine_id)
+
+    @_check.suggests_keywords
     def set_activation_policy(self, policy: ActivationPolicy) -> None:
         """Decide when this routine runs and what data it gets (see ``activation_policies``)."""
         if not callable(policy):
@@ -135,6 +185,7 @@ class Routine:
     def activation_policy(self) -> ActivationPolicy:
         return self._policy
 
+    @_check.suggests_keywords
     def set_error_handler(self, handler: ErrorHandler | None) -> None:
         """Override the flow's error handler for this routine (None to use the flow's)."""
         self._error_handler = handler
@@ -169,53 +220,49 @@ class Routine:
         """Send ``data`` (the keyword arguments) out of ``event`` to every connected slot.
 
         Call it from logic: the running activation is found from context, so nothing else
-        is needed. ``runtime=`` and ``worker_state=`` are accepted for older code; they pick
-        the worker when emitting from outside logic and are never sent as data.
+        is needed. From outside logic, ``worker_state=`` (that worker) or ``runtime=`` (the
+        flow's running worker in that runtime, started if none runs) picks the worker and
+        the data starts a new job. Neither is ever sent as data.
         """
         if emit_in_context(self, event, data):
             return  # the common case: from this routine's own logic
         activation = current_activation.get()
-        worker = _worker_for(self, activation, worker_state)
+        worker = _worker_for(self, activation, worker_state, runtime)
         node = worker.node_for(self)
         worker.route(activation, node, event, data)
 
     def validate_logic(self) -> str | None:
-        """Describe why the logic cannot take this routine's slots, or return None."""
+        """Describe why the logic cannot take this routine's slots, or return None.
+
+        A stub (no logic) is not a problem here; :meth:`Flow.warnings` lists stubs.
+        """
         logic = self.get_logic()
         if logic is None:
-            return f"routine {self.routine_id!r} has no logic (set_logic or a logic method)"
-        return check_logic_signature(logic, len(self._slots), self.routine_id)
+            return None
+        try:
+            calling_form(logic, len(self._slots), self.routine_id, warn=False)
+        except ConfigurationError as exc:
+            return str(exc)
+        return None
 
 
-def _worker_for(routine: Routine, activation: Any, worker_state: Any) -> Any:
+_LEGACY_SLOT_KEYWORDS = ("handler", "merge_strategy")
+
+
+def _worker_for(routine: Routine, activation: Any, worker_state: Any, runtime: Any) -> Any:
     if worker_state is not None and getattr(worker_state, "_worker", None) is not None:
         return worker_state._worker
     if activation is not None:
         # Emitting on behalf of another routine of the same flow, from inside logic.
-        return activation.node.worker
+        return activation._node.worker
+    if runtime is not None:
+        if routine.flow is None:
+            raise StateError(f"{routine!r}.emit(runtime=...) needs the routine to be in a flow")
+        return runtime.worker_for(routine.flow)
     raise StateError(
         f"{routine!r}.emit() was called outside of logic; emit from inside a routine's logic "
-        "or pass worker_state= to pick the worker"
+        "or pass worker_state= or runtime= to pick the worker"
     )
-
-
-def check_logic_signature(logic: Logic, n_slots: int, routine_id: str | None) -> str | None:
-    """Describe why ``logic`` cannot be called with ``n_slots + 2`` positional arguments."""
-    try:
-        signature = inspect.signature(logic)
-    except (TypeError, ValueError):
-        return None  # builtins and C callables: nothing to check
-    needed = n_slots + 2
-    try:
-        signature.bind(*range(needed))
-    except TypeError as exc:
-        params = ", ".join(str(p) for p in signature.parameters.values())
-        return (
-            f"logic of routine {routine_id!r} cannot be called as "
-            f"logic(*{n_slots} slot lists, policy_message, worker_state): it takes ({params}); "
-            f"{exc}"
-        )
-    return None
 
 
 def _check_name(kind: str, name: str) -> None:

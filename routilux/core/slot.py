@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from routilux.core import _check
+
 
 @dataclass(frozen=True)
 class Slot:
@@ -14,12 +16,16 @@ class Slot:
 
     Args:
         name: Unique among the routine's slots.
-        max_queue_length: How many data points may wait in one worker's queue. ``None`` (the
-            default) means unbounded. When full, ``Runtime.post`` raises
-            :class:`~routilux.SlotQueueFullError` and so does ``emit`` inside logic (the error
-            then follows the routine's error strategy); in both cases no target receives the
-            data, so nothing is half delivered.
+        max_queue_length: How many data points may wait in one worker's queue: a positive
+            integer, or ``None`` (the default) for unbounded. When full, ``Runtime.post``
+            raises :class:`~routilux.SlotQueueFullError` and so does ``emit`` inside logic
+            (the error then follows the routine's error strategy); in both cases no target
+            receives the data, so nothing is half delivered.
     """
 
     name: str
     max_queue_length: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_queue_length is not None:
+            _check.count("max_queue_length", self.max_queue_length)

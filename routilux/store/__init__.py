@@ -1,28 +1,26 @@
 """Persistence: SQLite checkpoints of jobs, resume after a crash, and forks for time travel.
 
+``Runtime(store="jobs.db")`` records every job; ``runtime.resume()`` and ``runtime.fork()``
+use the records. The store itself is ``routilux.SqliteStore``:
+
 >>> import tempfile, pathlib
+>>> from routilux import SqliteStore
 >>> store = SqliteStore(pathlib.Path(tempfile.mkdtemp()) / "jobs.db")
 >>> store.jobs()
 []
 >>> store.close()
 """
 
-from routilux.store.fork import fork
 from routilux.store.recorder import StoreRecorder
 from routilux.store.records import ActivationRow, ItemRow, JobRow
-from routilux.store.resume import resume, unfinished_jobs
-from routilux.store.runtime_support import StoreRuntime, attach_store
-from routilux.store.sqlite import SqliteStore
+from routilux.store.resume import unfinished_jobs
+from routilux.store.runtime_support import attach_store
 
 __all__ = [
     "ActivationRow",
     "ItemRow",
     "JobRow",
-    "SqliteStore",
     "StoreRecorder",
-    "StoreRuntime",
     "attach_store",
-    "fork",
-    "resume",
     "unfinished_jobs",
 ]

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from routilux.core.engine import Engine
 from routilux.core.errors import ConfigurationError
 from routilux.core.flow import Flow
 from routilux.core.job import JobContext
 from routilux.core.queue import QueuedItem
-from routilux.core.runtime import Runtime
 from routilux.core.state import WorkerState
 from routilux.core.worker import Worker
 from routilux.store._state import decode_key
@@ -31,7 +31,7 @@ StoredState = tuple[dict[str, dict[str, Any]], dict[Any, Any], list[Any]]
 """Routine states, ``shared_data`` and ``shared_log`` of a worker, as stored."""
 
 
-def flow_for(runtime: Runtime, row: JobRow, flows: Mapping[str, Flow] | None) -> Flow:
+def flow_for(runtime: Engine, row: JobRow, flows: Mapping[str, Flow] | None) -> Flow:
     """The flow to run ``row``'s job in: from ``flows`` if given there, else the registry."""
     if flows and row.flow_name in flows:
         return flows[row.flow_name]
@@ -79,9 +79,9 @@ def apply_state(state: WorkerState, stored: StoredState) -> None:
     state.restore(routine_states=routines, shared_data=shared, shared_log=log)
 
 
-def start_worker(runtime: Runtime, flow: Flow, stored: StoredState, *, paused: bool) -> Worker:
+def start_worker(runtime: Engine, flow: Flow, stored: StoredState, *, paused: bool) -> Worker:
     """A new worker for ``flow`` holding the stored worker state."""
-    worker = runtime._start_worker(flow, None)
+    worker = runtime.start_worker(flow)
     routines, shared, log = stored
     apply_state(
         worker.state,

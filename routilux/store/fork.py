@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from routilux.core.engine import Engine
 from routilux.core.errors import ConfigurationError
 from routilux.core.flow import Flow
 from routilux.core.job import JobContext
-from routilux.core.runtime import Runtime
 from routilux.store._restore import adopt_rows, flow_for, start_worker, stored_state
 from routilux.store.recorder import StoreRecorder
 
@@ -15,7 +15,7 @@ __all__ = ["fork"]
 
 
 def fork(
-    runtime: Runtime,
+    runtime: Engine,
     recorder: StoreRecorder,
     job_id: str,
     step: int,

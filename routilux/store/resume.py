@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
+from routilux.core.engine import Engine
 from routilux.core.errors import SerializationError, StateError
 from routilux.core.flow import Flow
 from routilux.core.job import JobContext
-from routilux.core.runtime import Runtime
 from routilux.store._restore import (
     adopt_decoded,
     decode_rows,
@@ -31,7 +31,7 @@ def unfinished_jobs(store: SqliteStore) -> list[JobRow]:
 
 
 def resume(
-    runtime: Runtime,
+    runtime: Engine,
     recorder: StoreRecorder,
     job_id: str | None = None,
     *,

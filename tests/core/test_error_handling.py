@@ -104,7 +104,7 @@ def test_a_routine_handler_overrides_the_flow_handler() -> None:
 
 
 def test_retry_waits_with_backoff_between_attempts() -> None:
-    handler = ErrorHandler(ErrorStrategy.RETRY, retry_delay=0.5, backoff=2.0)
+    handler = ErrorHandler(ErrorStrategy.RETRY, retry_delay=0.5, retry_backoff=2.0)
     assert [handler.delay_before(a) for a in (2, 3, 4)] == [0.5, 1.0, 2.0]
     with pytest.raises(ConfigurationError):
         ErrorHandler(ErrorStrategy.RETRY, max_retries=-1)
@@ -163,3 +163,73 @@ def test_stop_drops_the_failed_jobs_data_but_not_other_jobs() -> None:
     assert bad.status is JobStatus.FAILED
     assert good.status is JobStatus.COMPLETED
     assert state.shared_log == [{"v": "good"}, {"v": "good"}]
+
+
+def test_strategies_are_taken_by_name_in_any_case() -> None:
+    assert ErrorHandler("retry").strategy is ErrorStrategy.RETRY
+    assert ErrorHandler("SKIP").strategy is ErrorStrategy.SKIP
+    with pytest.raises(ConfigurationError, match="unknown error strategy 'explode'"):
+        ErrorHandler("explode")
+    with pytest.raises(TypeError, match="strategy must be"):
+        ErrorHandler(3)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "name"),
+    [
+        ({"max_retries": True}, TypeError, "max_retries"),
+        ({"max_retries": "3"}, TypeError, "max_retries"),
+        ({"max_retries": -1}, ValueError, "max_retries"),
+        ({"retry_delay": float("nan")}, ValueError, "retry_delay"),
+        ({"retry_delay": float("inf")}, ValueError, "retry_delay"),
+        ({"retry_delay": -0.5}, ValueError, "retry_delay"),
+        ({"retry_backoff": 0.5}, ValueError, "retry_backoff"),
+        ({"retry_backoff": float("nan")}, ValueError, "retry_backoff"),
+        ({"retryable_exceptions": "ValueError"}, TypeError, "retryable_exceptions"),
+        ({"retryable_exceptions": (ValueError, int)}, TypeError, "retryable_exceptions"),
+        ({"retryable_exceptions": ()}, TypeError, "retryable_exceptions"),
+    ],
+)
+def test_bad_retry_settings_are_refused_naming_the_parameter(
+    options: dict[str, Any], error: type[Exception], name: str
+) -> None:
+    with pytest.raises(error, match=name):
+        ErrorHandler("retry", **options)
+
+
+def test_unknown_keywords_are_refused_naming_the_closest_valid_one() -> None:
+    with pytest.raises(TypeError, match="'max_retry'; did you mean 'max_retries'"):
+        ErrorHandler("retry", max_retry=2)
+
+
+def test_backoff_is_a_deprecated_spelling_of_retry_backoff() -> None:
+    with pytest.warns(DeprecationWarning, match="use retry_backoff"):
+        handler = ErrorHandler("retry", retry_delay=1.0, backoff=2.0)
+    assert handler.retry_backoff == 2.0
+    with pytest.warns(DeprecationWarning, match="use retry_backoff"):
+        assert handler.backoff == 2.0
+
+
+def test_should_retry_honours_strategy_attempts_and_exception_types() -> None:
+    handler = ErrorHandler("retry", max_retries=2, retryable_exceptions=OSError)
+    assert handler.should_retry(ConnectionError(), 1)
+    assert handler.should_retry(ConnectionError(), 2)
+    assert not handler.should_retry(ConnectionError(), 3)
+    assert not handler.should_retry(ValueError(), 1)
+    assert not ErrorHandler("continue").should_retry(OSError(), 1)
+
+
+def test_handlers_are_immutable_values() -> None:
+    handler = ErrorHandler("retry", max_retries=2)
+    assert handler == ErrorHandler(ErrorStrategy.RETRY, max_retries=2)
+    assert len({handler, ErrorHandler("retry", max_retries=2)}) == 1
+    with pytest.raises(AttributeError, match="immutable"):
+        handler.max_retries = 5  # type: ignore[misc]
+    assert "retryable_exceptions=(Exception,)" in repr(handler)
+
+
+def test_only_retryable_exceptions_are_retried_in_a_flow() -> None:
+    flow = flaky_flow("typed", ErrorHandler("retry", max_retries=5, retryable_exceptions=OSError))
+    state, job = run_one(flow)
+    assert job.status is JobStatus.FAILED
+    assert state.get_routine_state("flaky") == {"calls": 1}  # ValueError: not retried

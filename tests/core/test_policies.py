@@ -6,9 +6,8 @@ from typing import Any
 
 import pytest
 
-from routilux import ConfigurationError, Flow, Routine, Runtime
+from routilux import ConfigurationError, Decision, Flow, Routine, Runtime
 from routilux.activation_policies import (
-    Decision,
     all_slots_ready_policy,
     batch_size_policy,
     custom_policy,
@@ -144,3 +143,61 @@ def test_time_interval_policy_does_not_leave_the_last_data_behind() -> None:
     delivered = [i for batch in state.shared_log for i in batch]
     assert delivered == [0, 1, 2, 3, 4]
     assert len(state.shared_log) < 5  # later points were batched after the interval
+
+
+NOT_A_COUNT = [
+    ("3", TypeError),
+    (True, TypeError),
+    (2.0, TypeError),
+    (0, ValueError),
+    (-1, ValueError),
+]
+NOT_SECONDS = [
+    ("3", TypeError),
+    (True, TypeError),
+    (float("nan"), ValueError),
+    (float("inf"), ValueError),
+    (-1, ValueError),
+]
+
+
+@pytest.mark.parametrize(("n", "error"), NOT_A_COUNT)
+def test_batch_size_must_be_a_positive_integer(n: Any, error: type[Exception]) -> None:
+    with pytest.raises(error, match=r"batch_size_policy\(n\)"):
+        batch_size_policy(n)
+
+
+@pytest.mark.parametrize(("seconds", "error"), [*NOT_SECONDS, (0, ValueError)])
+def test_interval_must_be_a_finite_positive_number(seconds: Any, error: type[Exception]) -> None:
+    with pytest.raises(error, match=r"time_interval_policy\(seconds\)"):
+        time_interval_policy(seconds)
+
+
+@pytest.mark.parametrize(("retry_after", "error"), NOT_SECONDS)
+def test_retry_after_must_be_a_finite_non_negative_number(
+    retry_after: Any, error: type[Exception]
+) -> None:
+    with pytest.raises(error, match=r"retry_after"):
+        Decision(False, retry_after=retry_after)
+    assert Decision(False, retry_after=0).retry_after == 0.0
+
+
+def test_bad_numbers_are_configuration_errors_too() -> None:
+    with pytest.raises(ConfigurationError):
+        batch_size_policy("3")  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError):
+        time_interval_policy(float("nan"))
+
+
+def test_built_in_policies_write_themselves_as_data_and_back() -> None:
+    from routilux.core.policies import policy_from_spec, policy_to_spec
+
+    for policy in (immediate_policy(), all_slots_ready_policy(), batch_size_policy(4)):
+        assert str(policy_from_spec(policy_to_spec(policy))) == str(policy)
+    assert policy_to_spec(time_interval_policy(2)) == {"name": "time_interval", "seconds": 2.0}
+    assert policy_to_spec(time_interval_policy(2, clock=lambda: 0.0)) is None
+    assert policy_to_spec(custom_policy(lambda slots, state: False)) is None
+    with pytest.raises(ConfigurationError, match="did you mean 'batch_size'"):
+        policy_from_spec({"name": "batch_sise", "n": 2})
+    with pytest.raises(ConfigurationError, match="unexpected keyword argument 'size'"):
+        policy_from_spec({"name": "batch_size", "size": 2})

@@ -77,10 +77,12 @@ def test_a_logic_method_on_a_subclass_is_used() -> None:
     assert Sub().validate_logic() is None
 
 
-def test_routine_without_logic_is_reported() -> None:
+def test_routine_without_logic_is_a_stub_not_a_problem() -> None:
     r = Routine()
     r.routine_id = "lonely"
-    assert "no logic" in (r.validate_logic() or "")
+    assert r.is_stub
+    assert r.validate_logic() is None
+    assert r.resolve_logic() is None
 
 
 def test_emit_outside_logic_says_how_to_fix_it() -> None:
@@ -98,3 +100,44 @@ def test_bad_policy_and_logic_values_are_rejected() -> None:
         r.set_activation_policy(3)  # type: ignore[arg-type]
     r.set_activation_policy(batch_size_policy(2))
     assert str(r.activation_policy) == "batch_size(2)"
+
+
+def test_a_misspelt_slot_keyword_is_an_error_naming_the_right_one() -> None:
+    r = Routine()
+    with pytest.raises(TypeError, match="'max_queue_lenght'; did you mean 'max_queue_length'"):
+        r.add_slot("x", max_queue_lenght=5)
+    assert r.slots == []
+
+
+def test_handler_and_merge_strategy_of_old_slots_warn_that_they_do_nothing() -> None:
+    r = Routine()
+    with pytest.warns(DeprecationWarning, match="has no effect"):
+        r.add_slot("x", handler=print)
+    with pytest.warns(DeprecationWarning, match="has no effect"):
+        r.add_slot("y", merge_strategy="append")
+
+
+@pytest.mark.parametrize(
+    ("length", "error"),
+    [(0, ValueError), (-1, ValueError), ("3", TypeError), (True, TypeError), (1.5, TypeError)],
+)
+def test_queue_lengths_must_be_positive_integers(length: object, error: type) -> None:
+    with pytest.raises(error, match="max_queue_length"):
+        Routine().add_slot("x", max_queue_length=length)  # type: ignore[arg-type]
+
+
+def test_emit_with_runtime_outside_logic_goes_to_the_flows_running_worker() -> None:
+    from routilux import Flow, Runtime
+    from tests.flows import Collect
+
+    source = Routine()
+    source.add_event("out")
+    flow = Flow("emit_runtime")
+    flow.add_routine(source, "source")
+    flow.add_routine(Collect(), "sink")
+    flow.connect("source", "out", "sink", "input")
+    with Runtime(thread_pool_size=1) as runtime:
+        state = runtime.exec(flow)
+        source.emit("out", runtime=runtime, n=1)
+        assert runtime.wait_until_all_jobs_finished(timeout=10)
+        assert state.shared_log == [{"n": 1}]

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from routilux.store import SqliteStore, StoreRuntime
+from routilux import Runtime, SqliteStore
 from tests.store.store_flows import fanout_flow, read_log
 
 CHILD = Path(__file__).with_name("crash_child.py")
@@ -69,7 +69,7 @@ def outputs(store: SqliteStore, job_id: str) -> tuple[list[Any], Any]:
 def reference(tmp: Path) -> tuple[set[str], tuple[list[Any], Any]]:
     """Keys and outputs of the job run once, without a crash."""
     path = tmp / "reference.db"
-    with StoreRuntime(thread_pool_size=2, store=path) as runtime:
+    with Runtime(thread_pool_size=2, store=path) as runtime:
         _, job = runtime.post(fanout_flow("fanout", None), "src", "inp", {"n": N_ITEMS})
         assert job.wait(30)
         store = runtime.store
@@ -123,7 +123,7 @@ def crash_and_resume(
     with SqliteStore(store_path) as store:  # must open after any kill
         before = set(committed_keys(store, job_id))
     audit.committed_before_resume = len(before)
-    with StoreRuntime(thread_pool_size=2, store=store_path) as runtime:
+    with Runtime(thread_pool_size=2, store=store_path) as runtime:
         jobs = runtime.resume(flows={"fanout": fanout_flow("fanout", log_after)})
         for job in jobs:
             assert job.wait(30)
@@ -201,7 +201,7 @@ def crash_and_resume_counter(tmp: Path, rng: random.Random) -> StateAudit:
     audit = StateAudit()
     with SqliteStore(store_path) as store:
         audit.committed_before_resume = len(store.history(job_id))
-    with StoreRuntime(thread_pool_size=4, store=store_path) as runtime:
+    with Runtime(thread_pool_size=4, store=store_path) as runtime:
         jobs = runtime.resume(flows={"counter": counter_flow("counter", None, pause=0.001)})
         for job in jobs:
             assert job.wait(30)

@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 
 from routilux import Runtime
-from routilux.store import StoreRuntime
 from tests.store.store_flows import counter_flow, fanout_flow, retry_flow, ring_flow
 
 
@@ -69,7 +68,7 @@ def main(argv: list[str]) -> None:
         flow = retry_flow("retry", log, kill_at=int(argv[3]), succeed_at=None)
         entry, data = "flaky", {"x": 1}
         threads = 1
-    with StoreRuntime(thread_pool_size=threads, store=store) as runtime:
+    with Runtime(thread_pool_size=threads, store=store) as runtime:
         _, job = runtime.post(flow, entry, "inp", data)
         print("posted", job.job_id, flush=True)
         job.wait(60)

@@ -6,7 +6,7 @@ import threading
 import time
 from pathlib import Path
 
-from routilux.store import SqliteStore
+from routilux import SqliteStore
 from routilux.store._writes import Batch
 
 FRAME = 1024 + 24  # a WAL frame: its header and one (1 KiB) page

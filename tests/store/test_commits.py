@@ -13,8 +13,7 @@ from typing import Any
 
 import pytest
 
-from routilux import ErrorHandler, ErrorStrategy, Flow, Routine
-from routilux.store import SqliteStore, StoreRuntime
+from routilux import ErrorHandler, ErrorStrategy, Flow, Routine, Runtime, SqliteStore
 from routilux.store._commits import CommitQueue
 from routilux.store._writes import ActivationWrite, Batch, PostedWrite, Track
 
@@ -76,7 +75,7 @@ def _flow(release: threading.Event, ran: list[threading.Event], extra: Any = Non
 
 def test_a_consumer_that_finishes_first_commits_after_its_producer(tmp_path: Path) -> None:
     release, ran = threading.Event(), [threading.Event(), threading.Event()]
-    with StoreRuntime(thread_pool_size=2, store=tmp_path / "jobs.db") as runtime:
+    with Runtime(thread_pool_size=2, store=tmp_path / "jobs.db") as runtime:
         _, job = runtime.post(_flow(release, ran), "a", "inp", {"n": 1})
         assert ran[1].wait(WAIT)  # b ran twice on a second thread while a still runs
         release.set()
@@ -100,7 +99,7 @@ def test_a_consumer_whose_producer_is_left_out_is_left_out_too(tmp_path: Path) -
     release, ran = threading.Event(), [threading.Event()]
     flow = _flow(release, ran, extra=object())
     flow.get_routine("a").set_error_handler(ErrorHandler(ErrorStrategy.STOP))
-    with StoreRuntime(thread_pool_size=2, store=tmp_path / "jobs.db") as runtime:
+    with Runtime(thread_pool_size=2, store=tmp_path / "jobs.db") as runtime:
         _, job = runtime.post(flow, "a", "inp", {"n": 1})
         assert ran[0].wait(WAIT)
         release.set()
@@ -121,7 +120,7 @@ def test_a_run_that_built_on_uncommitted_state_commits_after_it_with_its_own_sta
     # row holds the state it left, and the flow's state is the last one.
     release, ran = threading.Event(), [threading.Event() for _ in range(3)]
     flow = _flow(release, ran)
-    with StoreRuntime(thread_pool_size=2, store=tmp_path / "jobs.db") as runtime:
+    with Runtime(thread_pool_size=2, store=tmp_path / "jobs.db") as runtime:
         _, first = runtime.post(flow, "a", "inp", {"n": 1})
         assert ran[1].wait(WAIT)
         _, second = runtime.post(flow, "b", "inp", {"n": 3})

@@ -6,8 +6,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from routilux import Flow, Routine, Runtime
-from routilux.store import SqliteStore
+from routilux import Flow, Routine, Runtime, SqliteStore
 from tests.store.crash_check import run_child_and_kill
 from tests.store.store_flows import Step, fanout_flow, read_log
 

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from routilux import ConfigurationError
-from routilux.store import StoreRuntime
+from routilux import ConfigurationError, Runtime
 from tests.store.store_flows import read_log, ring_flow
 
 
@@ -15,7 +14,7 @@ from tests.store.store_flows import read_log, ring_flow
 def parent(tmp_path: Path) -> tuple[Path, str]:
     """A finished 100-activation job in a store."""
     store = tmp_path / "jobs.db"
-    with StoreRuntime(thread_pool_size=1, store=store) as runtime:
+    with Runtime(thread_pool_size=1, store=store) as runtime:
         _, job = runtime.post(ring_flow("ring", None), "r0", "inp", {"n": 99})
         assert job.wait(10)
         assert runtime.store is not None
@@ -29,7 +28,7 @@ def test_a_fork_at_step_k_runs_exactly_the_activations_after_k(
 ) -> None:
     store, parent_id = parent
     log = tmp_path / "fork.log"
-    with StoreRuntime(thread_pool_size=1, store=store) as runtime:
+    with Runtime(thread_pool_size=1, store=store) as runtime:
         assert runtime.store is not None
         before = runtime.store.raw_rows(parent_id)
         parent_history = runtime.store.history(parent_id)
@@ -56,7 +55,7 @@ def test_a_fork_at_step_k_runs_exactly_the_activations_after_k(
 
 def test_a_fork_started_paused_steps_one_activation_at_a_time(parent: tuple[Path, str]) -> None:
     store, parent_id = parent
-    with StoreRuntime(thread_pool_size=1, store=store) as runtime:
+    with Runtime(thread_pool_size=1, store=store) as runtime:
         assert runtime.store is not None
         parent_history = runtime.store.history(parent_id)
         child = runtime.fork(parent_id, 50, flows={"ring": ring_flow("ring", None)}, paused=True)
@@ -78,7 +77,7 @@ def test_a_fork_started_paused_steps_one_activation_at_a_time(parent: tuple[Path
 def test_forking_outside_the_history_is_refused(parent: tuple[Path, str]) -> None:
     store, parent_id = parent
     with (
-        StoreRuntime(thread_pool_size=1, store=store) as runtime,
+        Runtime(thread_pool_size=1, store=store) as runtime,
         pytest.raises(ConfigurationError, match=r"steps 0\.\.100"),
     ):
         runtime.fork(parent_id, 101, flows={"ring": ring_flow("ring", None)})

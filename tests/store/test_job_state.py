@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from routilux import SerializationError
+from routilux import Runtime, SerializationError
 from routilux.job_state import JobState, QueuedData
-from routilux.store import StoreRuntime
 from tests.store.store_flows import fanout_flow, ring_flow
 
 
@@ -69,9 +68,9 @@ def test_a_failed_save_leaves_the_existing_file_untouched(tmp_path: Path) -> Non
 
 
 def test_a_job_state_from_a_store_restores_and_finishes_the_job(tmp_path: Path) -> None:
-    with StoreRuntime(thread_pool_size=1, store=tmp_path / "jobs.db") as runtime:
+    with Runtime(thread_pool_size=1, store=tmp_path / "jobs.db") as runtime:
         flow = ring_flow("ring", None)
-        worker = runtime._start_worker(flow, None)
+        worker = runtime.start_worker(flow)
         worker.pause()
         job = worker.post("r0", "inp", {"n": 9})
         for _ in range(4):
@@ -83,7 +82,7 @@ def test_a_job_state_from_a_store_restores_and_finishes_the_job(tmp_path: Path) 
     state = JobState.load(tmp_path / "state.json")
     assert [q.data for q in state.queued] == [{"n": 5}]
     assert [h.routine_id for h in state.history] == ["r0", "r1", "r2", "r3"]
-    with StoreRuntime(thread_pool_size=1) as runtime:
+    with Runtime(thread_pool_size=1) as runtime:
         restored = state.restore(runtime, ring_flow("ring", None))
         assert restored.wait(5)
         worker = runtime.get_worker(restored.worker_id)
@@ -93,8 +92,8 @@ def test_a_job_state_from_a_store_restores_and_finishes_the_job(tmp_path: Path) 
 
 
 def test_capture_takes_a_paused_jobs_queues_and_states() -> None:
-    with StoreRuntime(thread_pool_size=1) as runtime:
-        worker = runtime._start_worker(fanout_flow("fan", None), None)
+    with Runtime(thread_pool_size=1) as runtime:
+        worker = runtime.start_worker(fanout_flow("fan", None))
         worker.pause()
         job = worker.post("src", "inp", {"n": 2})
         worker.step(timeout=5)

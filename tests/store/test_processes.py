@@ -7,8 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from routilux import Runtime
-from routilux.store import SqliteStore
+from routilux import Runtime, SqliteStore
 from tests.store.crash_check import CHILD, REPO
 from tests.store.store_flows import fanout_flow
 

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from routilux import StateError
-from routilux.store import SqliteStore, StoreRuntime
+from routilux import Runtime, SqliteStore, StateError
 from tests.store.crash_check import CHILD, REPO, run_child_and_kill
 from tests.store.store_flows import fanout_flow, read_log, retry_flow
 
@@ -23,11 +22,11 @@ def test_resuming_a_failed_fanout_after_a_fix_runs_the_completed_branch_once(
     tmp_path: Path,
 ) -> None:
     store, log = tmp_path / "jobs.db", tmp_path / "runs.log"
-    with StoreRuntime(thread_pool_size=1, store=store) as runtime:
+    with Runtime(thread_pool_size=1, store=store) as runtime:
         _, job = runtime.post(fanout_flow("fan", log, broken_at=2), "src", "inp", {"n": 3})
         assert job.wait(10)
         assert str(job.status) == "failed"
-    with StoreRuntime(thread_pool_size=1, store=store) as runtime:
+    with Runtime(thread_pool_size=1, store=store) as runtime:
         [resumed] = runtime.resume(job.job_id, flows={"fan": fanout_flow("fan", log)})
         assert resumed.wait(10)
         assert str(resumed.status) == "completed"
@@ -48,7 +47,7 @@ def test_resuming_a_failed_fanout_after_a_fix_runs_the_completed_branch_once(
 
 def test_resume_without_a_job_id_picks_up_only_unfinished_jobs(tmp_path: Path) -> None:
     store = tmp_path / "jobs.db"
-    with StoreRuntime(thread_pool_size=1, store=store) as runtime:
+    with Runtime(thread_pool_size=1, store=store) as runtime:
         _, job = runtime.post(fanout_flow("fan", None), "src", "inp", {"n": 2})
         assert job.wait(10)
         assert runtime.unfinished_jobs() == []
@@ -63,7 +62,7 @@ def test_resumed_jobs_of_one_flow_share_one_worker_and_each_runs_once(tmp_path: 
     assert words[:1] == ["posted"], words
     posted = words[1:]
 
-    with StoreRuntime(thread_pool_size=2, store=store) as runtime:
+    with Runtime(thread_pool_size=2, store=store) as runtime:
         jobs = runtime.resume(flows={"fanout": fanout_flow("fanout", after)})
         assert [job.job_id for job in jobs] == posted  # oldest first
         for job in jobs:
@@ -111,7 +110,7 @@ def test_retries_survive_a_restart_and_never_exceed_the_attempts_allowed(
     assert len(read_log(log)) == kill_at
 
     flow = retry_flow("retry", log, kill_at=None, succeed_at=succeed_at)
-    with StoreRuntime(thread_pool_size=1, store=store) as runtime:
+    with Runtime(thread_pool_size=1, store=store) as runtime:
         [job] = runtime.resume(flows={"retry": flow})
         assert job.wait(10)
         assert runtime.store is not None

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from routilux import ConfigurationError, Flow, Routine, SerializationError
-from routilux.store import SqliteStore, StoreRuntime
+from routilux import ConfigurationError, Flow, Routine, Runtime, SerializationError, SqliteStore
 from tests.store.store_flows import Step, ring_flow
 
 
@@ -34,7 +33,7 @@ def test_a_file_that_is_not_a_store_raises_serialization_error_naming_it(tmp_pat
 
 
 def test_each_activation_is_one_checkpoint_with_inputs_outputs_and_state(tmp_path: Path) -> None:
-    with StoreRuntime(thread_pool_size=1, store=tmp_path / "jobs.db") as runtime:
+    with Runtime(thread_pool_size=1, store=tmp_path / "jobs.db") as runtime:
         _, job = runtime.post(
             ring_flow("ring", None, size=3), "r0", "inp", {"n": 3}, metadata={"u": 1}
         )
@@ -76,7 +75,7 @@ def test_data_that_is_not_json_fails_the_job_with_an_error_naming_the_routine(
     flow.add_routine(_EmitsAnObject(), "maker")
     flow.add_routine(Step(), "taker")
     flow.connect("maker", "out", "taker", "inp")
-    with StoreRuntime(thread_pool_size=1, store=tmp_path / "jobs.db") as runtime:
+    with Runtime(thread_pool_size=1, store=tmp_path / "jobs.db") as runtime:
         with pytest.raises(SerializationError, match="routine 'maker' slot 'inp'"):
             runtime.post(flow, "maker", "inp", {"bad": {1, 2}})
         _, job = runtime.post(flow, "maker", "inp", {})
@@ -87,7 +86,7 @@ def test_data_that_is_not_json_fails_the_job_with_an_error_naming_the_routine(
 
 
 def test_a_store_reopened_after_a_run_lists_no_unfinished_jobs(tmp_path: Path) -> None:
-    with StoreRuntime(thread_pool_size=1, store=tmp_path / "jobs.db") as runtime:
+    with Runtime(thread_pool_size=1, store=tmp_path / "jobs.db") as runtime:
         _, job = runtime.post(ring_flow("ring", None), "r0", "inp", {"n": 5})
         assert job.wait(5)
     with SqliteStore(tmp_path / "jobs.db") as store:
@@ -97,7 +96,7 @@ def test_a_store_reopened_after_a_run_lists_no_unfinished_jobs(tmp_path: Path) -
 
 def test_a_store_of_schema_1_is_migrated_in_place_and_keeps_its_jobs(tmp_path: Path) -> None:
     path = tmp_path / "jobs.db"
-    with StoreRuntime(thread_pool_size=1, store=path) as runtime:
+    with Runtime(thread_pool_size=1, store=path) as runtime:
         _, job = runtime.post(ring_flow("ring", None, size=2), "r0", "inp", {"n": 1})
         assert job.wait(5)
     conn = sqlite3.connect(path)

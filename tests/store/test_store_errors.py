@@ -10,8 +10,15 @@ from typing import Any
 
 import pytest
 
-from routilux import ErrorHandler, ErrorStrategy, Flow, Routine, Runtime, SerializationError
-from routilux.store import SqliteStore
+from routilux import (
+    ErrorHandler,
+    ErrorStrategy,
+    Flow,
+    Routine,
+    Runtime,
+    SerializationError,
+    SqliteStore,
+)
 from routilux.store.errors import (
     CommitError,
     CorruptStoreError,

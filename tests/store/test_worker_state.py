@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -113,14 +114,16 @@ class _Pairs(Routine):
         super().__init__()
         self.add_slot("inp")
         self.set_activation_policy(batch_size_policy(2))
+        self.ran = threading.Event()
 
     def logic(self, inp: list[Any], policy_message: Any, worker_state: Any) -> None:
         worker_state.shared_log.append(list(inp))
+        self.ran.set()
 
 
-def _pairs() -> Flow:
+def _pairs(routine: _Pairs | None = None) -> Flow:
     flow = Flow("pairs")
-    flow.add_routine(_Pairs(), "pair")
+    flow.add_routine(routine or _Pairs(), "pair")
     return flow
 
 
@@ -131,14 +134,14 @@ def test_data_waiting_in_a_batch_after_its_job_finished_is_restored_by_resume(
     with Runtime(thread_pool_size=1, store=path) as runtime:
         _, first = runtime.post(_pairs(), "pair", "inp", "A")
         assert first.wait(5)
+    pairs = _Pairs()
     with Runtime(thread_pool_size=1, store=path) as runtime:
-        resumed = runtime.resume(flows={"pairs": _pairs()})
+        resumed = runtime.resume(flows={"pairs": _pairs(pairs)})
         assert [job.job_id for job in resumed] == [first.job_id]
         worker = runtime.get_worker(resumed[0].worker_id)
-        _, second = runtime.post(_pairs(), "pair", "inp", "B", worker_id=worker.worker_id)
-        assert second.wait(5)
-        assert resumed[0].wait(5)
-        assert list(worker.state.shared_log) == [["A", "B"]]
+        runtime.post(_pairs(), "pair", "inp", "B", worker_id=worker.worker_id)
+        assert pairs.ran.wait(5)
+    assert list(worker.state.shared_log) == [["A", "B"]]
     with Runtime(thread_pool_size=1, store=path) as runtime:
         assert runtime.resume(flows={"pairs": _pairs()}) == []  # consumed: nothing waits
 

@@ -1,4 +1,4 @@
-"""Runtime: exec, post, workers, jobs and their lifecycle."""
+"""The engine (Runtime without its parts): exec, post, workers, jobs and their lifecycle."""
 
 from __future__ import annotations
 

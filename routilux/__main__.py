@@ -1,0 +1,5 @@
+"""``python -m routilux``: the ``routilux`` command line."""
+
+from routilux.cli import main
+
+main(prog_name="routilux")

@@ -1,0 +1,111 @@
+"""Worker's public face: inspect(), locked(), and reads that are safe inside it."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from routilux import Flow, JobStatus, Observer, Routine, Runtime
+from routilux.activation_policies import batch_size_policy
+from routilux.core import HOLD, QueueView, WorkerView
+from tests.flows import Collect, chain
+
+
+class HoldFirst(Observer):
+    """Parks the first activation of ``routine_id``, then lets everything run."""
+
+    def __init__(self, routine_id: str) -> None:
+        self.routine_id = routine_id
+        self.held = False
+
+    def activation_starting(self, worker: Any, record: Any) -> Any:
+        if record.routine_id == self.routine_id and not self.held:
+            self.held = True
+            return HOLD
+        return None
+
+
+def test_inspect_reads_held_activation_queues_jobs_and_counters_together() -> None:
+    flow = chain("inspected", 2)
+    with Runtime(thread_pool_size=1) as runtime:
+        worker = runtime.start_worker(flow)
+        worker.add_observer(HoldFirst("r1"))
+        _, job = runtime.post(flow, "r0", "input", {"n": 0})
+        assert worker.wait_until_quiet(5)
+        view = worker.inspect()
+        assert isinstance(view, WorkerView)
+        assert view.paused
+        assert [a.routine_id for a in view.held] == ["r1"]
+        assert view.held[0].inputs == {"input": [{"n": 1}]}
+        assert view.jobs == (job,)
+        assert view.stats["r0"].activations == 1
+        assert view.stats["r1"].activations == 0
+        assert view.queues["sink"]["input"] == QueueView(0, ())
+        worker.resume()
+        assert job.wait(5)
+        after = worker.inspect()
+        assert after.stats["sink"].activations == 1
+        assert after.jobs == ()
+
+
+def test_inspect_copies_at_most_max_items_per_slot_and_tells_the_length() -> None:
+    flow = Flow("big")
+    sink = Collect()
+    sink.set_activation_policy(batch_size_policy(10_000))  # never runs here
+    flow.add_routine(sink, "sink")
+    with Runtime(thread_pool_size=1) as runtime:
+        worker = runtime.start_worker(flow)
+        for n in range(500):
+            worker.post("sink", "input", {"n": n})
+        view = worker.inspect(max_items=3).queues["sink"]["input"]
+        assert view.length == 500
+        assert [item.data["n"] for item in view.items] == [0, 1, 2]
+        assert view.truncated
+        assert worker.inspect(max_items=None).queues["sink"]["input"].length == 500
+        assert worker.inspect().queued_count == 500
+        with pytest.raises(ValueError, match="max_items"):
+            worker.inspect(max_items=-1)
+
+
+def test_reads_inside_locked_do_not_deadlock() -> None:
+    flow = chain("locked", 1)
+    with Runtime(thread_pool_size=1) as runtime:
+        worker = runtime.start_worker(flow)
+        worker.pause()
+        runtime.post(flow, "r0", "input", {"n": 0})
+        finished = threading.Event()
+
+        def read_inside() -> None:
+            with worker.locked():
+                assert len(worker.jobs) == 1
+                assert worker.held == []
+                assert worker.inspect().queues["r0"]["input"].length == 1
+                assert worker.queued()["r0"]["input"] == [{"n": 0}]
+            finished.set()
+
+        reader = threading.Thread(target=read_inside)
+        reader.start()
+        reader.join(5)
+        assert finished.is_set(), "a read inside worker.locked() deadlocked"
+
+
+def test_a_routine_counts_its_failures() -> None:
+    class Fails(Routine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.add_slot("input")
+
+        def logic(self, input: list[Any], policy_message: Any, worker_state: Any) -> None:
+            raise ValueError("no")
+
+    flow = Flow("failing")
+    flow.add_routine(Fails(), "f")
+    with Runtime(thread_pool_size=1) as runtime:
+        worker = runtime.start_worker(flow)
+        jobs = [worker.post("f", "input", {"n": n}) for n in range(3)]
+        assert all(job.wait(5) for job in jobs)
+        assert {job.status for job in jobs} == {JobStatus.FAILED}
+        stats = worker.inspect().stats["f"]
+        assert (stats.activations, stats.failures) == (3, 3)
