@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import copy
 import enum
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, SupportsIndex
 
 from routilux.core._context import current_activation
+from routilux.core._state_file import read_document, write_document
+from routilux.core.errors import SerializationError
 
 if TYPE_CHECKING:
     from routilux.core.activation import ActivationRecord
 
-__all__ = ["DELETED", "StateListener", "WorkerState", "WorkerStatus"]
+__all__ = ["DELETED", "FORMAT", "StateListener", "WorkerState", "WorkerStatus"]
+
+FORMAT = 1
+"""Version of the layout :meth:`WorkerState.save` writes."""
 
 DELETED: Any = type("Deleted", (), {"__repr__": lambda self: "DELETED"})()
 """The value a :data:`StateListener` gets for a ``shared_data`` key that was deleted."""
@@ -180,6 +186,122 @@ class WorkerState:
                     self.shared_log = shared_log
             finally:
                 self._listener = listener
+
+    # -- files ---------------------------------------------------------------------------------
+
+    def to_document(self) -> dict[str, Any]:
+        """This state as the plain data :meth:`save` writes (a deep copy)."""
+        with self.lock:
+            try:
+                return copy.deepcopy(self._document())
+            except RecursionError as exc:
+                raise SerializationError(
+                    f"worker state {self.worker_id}: nested too deeply to copy"
+                ) from exc
+
+    def _document(self) -> dict[str, Any]:
+        """The document :meth:`save` writes, sharing this state's objects."""
+        return {
+            "_type": "WorkerState",
+            "format": FORMAT,
+            "worker_id": self.worker_id,
+            "flow_name": self.flow_name,
+            "routine_states": self._routine_states,
+            # Pairs, since shared_data keys need not be strings.
+            "shared_data": [[k, v] for k, v in dict.items(self.shared_data)],
+            "shared_log": list(self.shared_log),
+            "jobs_completed": self.jobs_completed,
+            "jobs_failed": self.jobs_failed,
+        }
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write routine states, ``shared_data`` and ``shared_log`` to ``path`` as JSON.
+
+        The write is atomic (a temporary file, synced, renamed over ``path``): a failed save
+        leaves the old file as it was.
+
+        Args:
+            path: The file.
+
+        Raises:
+            SerializationError: Something is not plain JSON data (the message gives its path,
+                such as ``$.shared_data[0][1].rate is nan``), or the file cannot be written.
+
+        >>> import tempfile, pathlib
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "state.json"
+        >>> state = WorkerState("w1", "pipeline")
+        >>> state.shared_data["seen"] = 3
+        >>> state.save(path)
+        >>> dict(WorkerState.load(path).shared_data)
+        {'seen': 3}
+        """
+        with self.lock:  # written as it is now: no activation changes it halfway
+            write_document(path, self._document(), "worker state")
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> WorkerState:
+        """Read a state written by :meth:`save` (a state of no worker, until applied to one
+        with :meth:`copy_into` or ``runtime.exec(flow, worker_state=...)``).
+
+        Raises:
+            SerializationError: The file is missing, corrupt, not a worker state, or has
+                fields of the wrong type; the message names the file and the problem.
+        """
+        return cls.from_document(read_document(path, "worker state"), str(path))
+
+    @classmethod
+    def from_document(cls, document: Any, source: str = "the document") -> WorkerState:
+        """The state a :meth:`to_document` document describes (checked field by field)."""
+
+        def bad(problem: str) -> SerializationError:
+            return SerializationError(f"{source}: {problem}")
+
+        if not isinstance(document, dict) or document.get("_type") != "WorkerState":
+            raise bad("does not hold a WorkerState")
+        if document.get("format") != FORMAT:
+            raise bad(f"worker state format {document.get('format')!r}; expected {FORMAT}")
+        fields = {
+            "worker_id": str,
+            "flow_name": str,
+            "routine_states": dict,
+            "shared_data": list,
+            "shared_log": list,
+            "jobs_completed": int,
+            "jobs_failed": int,
+        }
+        for name, kind in fields.items():
+            value = document.get(name)
+            if type(value) is not kind:
+                raise bad(f"{name} is {type(value).__name__}, expected {kind.__name__}")
+        for rid, state in document["routine_states"].items():
+            if type(state) is not dict:
+                raise bad(f"routine_states.{rid} is {type(state).__name__}, expected dict")
+        for i, pair in enumerate(document["shared_data"]):
+            if type(pair) is not list or len(pair) != 2 or isinstance(pair[0], (dict, list)):
+                raise bad(f"shared_data[{i}] is not a [key, value] pair")
+        state = cls(document["worker_id"], document["flow_name"])
+        state.restore(
+            routine_states=document["routine_states"],
+            shared_data=dict(document["shared_data"]),
+            shared_log=document["shared_log"],
+        )
+        state.jobs_completed = document["jobs_completed"]
+        state.jobs_failed = document["jobs_failed"]
+        return state
+
+    def copy_into(self, target: WorkerState) -> None:
+        """Give ``target`` (a running worker's state) this state's routine states,
+        ``shared_data`` and ``shared_log``, through its tracked methods (so a store records
+        them)."""
+        with self.lock:
+            routines = copy.deepcopy(self._routine_states)
+            shared = copy.deepcopy(dict(self.shared_data))
+            log = copy.deepcopy(list(self.shared_log))
+        with target.lock:
+            for rid, routine_state in routines.items():
+                target.set_routine_state(rid, routine_state)
+            target.shared_data = shared
+            target.shared_log = log
 
 
 class SharedData(dict[Any, Any]):
