@@ -171,13 +171,16 @@ class StateAudit:
         )
 
 
-def crash_and_resume_counter(tmp: Path, rng: random.Random) -> StateAudit:
+def crash_and_resume_counter(tmp: Path, rng: random.Random, store: str | None = None) -> StateAudit:
     """Run the counter job (overlapping read-modify-writes of routine state) in a child,
-    SIGKILL it after a random delay, resume it here and read the worker state it ends with."""
+    SIGKILL it after a random delay, resume it here and read the worker state it ends with.
+
+    ``store`` is a store path or URL (default: a SQLite file in ``tmp``)."""
+    from routilux.store import open_store
     from routilux.store._restore import stored_state
     from tests.store.store_flows import counter_flow
 
-    store_path, log = tmp / "jobs.db", tmp / "run.log"
+    store_path, log = store or str(tmp / "jobs.db"), tmp / "run.log"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), *sys.path])}
     args = [str(COUNTER_ITEMS), str(COUNTER_PAUSE)]
     child = subprocess.Popen(
@@ -199,24 +202,24 @@ def crash_and_resume_counter(tmp: Path, rng: random.Random) -> StateAudit:
             child.stdout.close()
 
     audit = StateAudit()
-    with SqliteStore(store_path) as store:
-        audit.committed_before_resume = len(store.history(job_id))
+    with open_store(store_path) as opened:
+        audit.committed_before_resume = len(opened.history(job_id))
     with Runtime(thread_pool_size=4, store=store_path) as runtime:
         jobs = runtime.resume(flows={"counter": counter_flow("counter", None, pause=0.001)})
         for job in jobs:
             assert job.wait(30)
-        store = runtime.store
-        assert store is not None
-        audit.status = store.job(job_id).status
+        kept = runtime.store
+        assert kept is not None
+        audit.status = kept.job(job_id).status
         if jobs:
             live = runtime.get_worker(jobs[0].worker_id).state
             state = live.get_routine_state("count", {"count": 0, "items": []})
             shared, log_items = dict(live.shared_data), list(live.shared_log)
         else:  # finished before the kill: the stored state is all there is
-            routines, shared, log_items = stored_state(store, "counter")
+            routines, shared, log_items = stored_state(kept, "counter")
             state = routines.get("count", {"count": 0, "items": []})
         audit.count, audit.items = state["count"], state["items"]
         audit.shared_keys, audit.shared_log = len(shared), log_items
-        stored = stored_state(store, "counter")
+        stored = stored_state(kept, "counter")
         audit.stored_equal = stored == ({"count": state}, shared, log_items)
     return audit

@@ -23,7 +23,7 @@ from routilux import Runtime
 from tests.store.store_flows import counter_flow, fanout_flow, retry_flow, ring_flow
 
 
-def paused(store: Path, log: Path, n: int, drop: int | None) -> None:
+def paused(store: str, log: Path, n: int, drop: int | None) -> None:
     flow = fanout_flow("fanout", log)
     with Runtime(thread_pool_size=1, store=store) as runtime:
         session = runtime.debug(flow)
@@ -35,7 +35,7 @@ def paused(store: Path, log: Path, n: int, drop: int | None) -> None:
         time.sleep(60)
 
 
-def poster(store: Path, jobs: int, start: Path) -> None:
+def poster(store: str, jobs: int, start: Path) -> None:
     """Post ``jobs`` ring jobs, as fast as it can once ``start`` exists, and wait for them."""
     flow = ring_flow("ring", None, size=5)
     with Runtime(thread_pool_size=2, store=store) as runtime:
@@ -49,7 +49,7 @@ def poster(store: Path, jobs: int, start: Path) -> None:
 
 
 def main(argv: list[str]) -> None:
-    kind, store, log = argv[0], Path(argv[1]), Path(argv[2])
+    kind, store, log = argv[0], argv[1], Path(argv[2])
     if kind == "poster":
         poster(store, int(argv[3]), log)
         return

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.store.conftest import postgres_spec
 from tests.store.crash_check import (
     COUNTER_ITEMS,
     crash_and_resume,
@@ -59,3 +60,10 @@ def test_worker_state_updated_by_overlapping_activations_is_exact_after_a_kill(
     assert sorted(audit.shared_log) == list(range(COUNTER_ITEMS))
     assert audit.shared_keys == COUNTER_ITEMS
     assert audit.stored_equal
+
+
+@pytest.mark.parametrize("kill", range(5))
+def test_worker_state_in_postgres_is_exact_after_a_kill(kill: int, tmp_path: Path) -> None:
+    for url in postgres_spec():
+        audit = crash_and_resume_counter(tmp_path, random.Random(SEED + 2000 + kill), url)
+        assert audit.ok, audit

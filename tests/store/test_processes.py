@@ -7,7 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from routilux import Runtime, SqliteStore
+from routilux import Runtime
+from routilux.store import open_store
 from tests.store.crash_check import CHILD, REPO
 from tests.store.store_flows import fanout_flow
 
@@ -21,9 +22,11 @@ def _child(*args: str) -> subprocess.Popen[str]:
     )
 
 
-def test_two_processes_posting_into_one_store_keep_every_history_whole(tmp_path: Path) -> None:
-    path, start = tmp_path / "jobs.db", tmp_path / "start"
-    SqliteStore(path).close()  # created once, so neither child creates it
+def test_two_processes_posting_into_one_store_keep_every_history_whole(
+    store_spec: str, tmp_path: Path
+) -> None:
+    path, start = store_spec, tmp_path / "start"
+    open_store(path).close()  # created once, so neither child creates it
     children = [_child("poster", str(path), str(start), str(JOBS)) for _ in range(2)]
     try:
         for child in children:
@@ -41,7 +44,7 @@ def test_two_processes_posting_into_one_store_keep_every_history_whole(tmp_path:
                 child.stdout.close()
 
     assert len(results) == 2 * JOBS
-    with SqliteStore(path) as store:
+    with open_store(path) as store:
         assert len(store.jobs()) == 2 * JOBS
         for result in results:
             job_id, status = result.split(":")
@@ -54,8 +57,10 @@ def test_two_processes_posting_into_one_store_keep_every_history_whole(tmp_path:
             assert [a.inputs for a in history] == [[i.item_id] for i in items]
 
 
-def test_resume_in_a_second_process_leaves_a_live_processs_jobs_alone(tmp_path: Path) -> None:
-    path, log = tmp_path / "jobs.db", tmp_path / "run.log"
+def test_resume_in_a_second_process_leaves_a_live_processs_jobs_alone(
+    store_spec: str, tmp_path: Path
+) -> None:
+    path, log = store_spec, tmp_path / "run.log"
     child = _child("paused", str(path), str(log), "3")
     try:
         assert child.stdout is not None

@@ -32,8 +32,8 @@ def test_a_file_that_is_not_a_store_raises_serialization_error_naming_it(tmp_pat
     assert path.read_bytes() == b"this is not sqlite" * 100
 
 
-def test_each_activation_is_one_checkpoint_with_inputs_outputs_and_state(tmp_path: Path) -> None:
-    with Runtime(thread_pool_size=1, store=tmp_path / "jobs.db") as runtime:
+def test_each_activation_is_one_checkpoint_with_inputs_outputs_and_state(store_spec: str) -> None:
+    with Runtime(thread_pool_size=1, store=store_spec) as runtime:
         _, job = runtime.post(
             ring_flow("ring", None, size=3), "r0", "inp", {"n": 3}, metadata={"u": 1}
         )

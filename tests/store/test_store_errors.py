@@ -117,9 +117,9 @@ def test_a_store_opened_read_only_reads_and_refuses_to_record(tmp_path: Path) ->
 
 
 def test_a_commit_that_fails_fails_its_job_with_the_cause(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store_spec: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with Runtime(thread_pool_size=1, store=tmp_path / "jobs.db") as runtime:
+    with Runtime(thread_pool_size=1, store=store_spec) as runtime:
         store = runtime.store
         assert store is not None
         flow = ring_flow("ring", None, size=3)
@@ -153,7 +153,7 @@ class _EmitsASet(Routine):
 
 @pytest.mark.parametrize("strategy", list(ErrorStrategy))
 def test_data_the_store_cannot_hold_fails_the_job_under_every_error_strategy(
-    tmp_path: Path, strategy: ErrorStrategy
+    store_spec: str, strategy: ErrorStrategy
 ) -> None:
     flow = Flow("sets")
     maker = _EmitsASet()
@@ -161,7 +161,7 @@ def test_data_the_store_cannot_hold_fails_the_job_under_every_error_strategy(
     flow.add_routine(maker, "maker")
     flow.add_routine(Step(), "taker")
     flow.connect("maker", "out", "taker", "inp")
-    with Runtime(thread_pool_size=1, store=tmp_path / "jobs.db") as runtime:
+    with Runtime(thread_pool_size=1, store=store_spec) as runtime:
         _, job = runtime.post(flow, "maker", "inp", {})
         assert job.wait(5)
         assert runtime.store is not None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from typing import Any
 
 from routilux import Flow, Routine, Runtime
@@ -43,9 +42,9 @@ def _two_step() -> Flow:
 
 
 def test_a_fork_starts_with_the_shared_data_log_and_routine_states_of_its_step(
-    tmp_path: Path,
+    store_spec: str,
 ) -> None:
-    path = tmp_path / "jobs.db"
+    path = store_spec
     with Runtime(thread_pool_size=1, store=path) as runtime:
         _, job = runtime.post(_two_step(), "a", "inp", {"v": 1})
         assert job.wait(5)
@@ -58,8 +57,8 @@ def test_a_fork_starts_with_the_shared_data_log_and_routine_states_of_its_step(
     assert after == ({"seen": 1}, ["a ran", "b ran"], {"a": {"runs": 1}})
 
 
-def test_a_fork_at_step_0_starts_from_the_state_before_the_job(tmp_path: Path) -> None:
-    path = tmp_path / "jobs.db"
+def test_a_fork_at_step_0_starts_from_the_state_before_the_job(store_spec: str) -> None:
+    path = store_spec
     with Runtime(thread_pool_size=1, store=path) as runtime:
         _, job = runtime.post(_two_step(), "a", "inp", {"v": 1})
         assert job.wait(5)
@@ -89,8 +88,8 @@ def _total() -> Flow:
     return flow
 
 
-def test_a_resume_keeps_the_state_that_finished_jobs_committed(tmp_path: Path) -> None:
-    path = tmp_path / "jobs.db"
+def test_a_resume_keeps_the_state_that_finished_jobs_committed(store_spec: str) -> None:
+    path = store_spec
     with Runtime(thread_pool_size=1, store=path) as runtime:
         for _ in range(2):
             _, job = runtime.post(_total(), "total", "inp", 1)
@@ -128,9 +127,9 @@ def _pairs(routine: _Pairs | None = None) -> Flow:
 
 
 def test_data_waiting_in_a_batch_after_its_job_finished_is_restored_by_resume(
-    tmp_path: Path,
+    store_spec: str,
 ) -> None:
-    path = tmp_path / "jobs.db"
+    path = store_spec
     with Runtime(thread_pool_size=1, store=path) as runtime:
         _, first = runtime.post(_pairs(), "pair", "inp", "A")
         assert first.wait(5)
@@ -146,8 +145,8 @@ def test_data_waiting_in_a_batch_after_its_job_finished_is_restored_by_resume(
         assert runtime.resume(flows={"pairs": _pairs()}) == []  # consumed: nothing waits
 
 
-def test_state_written_outside_logic_is_stored_too(tmp_path: Path) -> None:
-    path = tmp_path / "jobs.db"
+def test_state_written_outside_logic_is_stored_too(store_spec: str) -> None:
+    path = store_spec
     with Runtime(thread_pool_size=1, store=path) as runtime:
         state, job = runtime.post(_total(), "total", "inp", 1)
         assert job.wait(5)
