@@ -340,10 +340,16 @@ class StoreRecorder(Observer):
         produced = record.produced
         provides = [item.uid for _, _, item in produced] if produced else []
         queue = self._queue
-        tracker = self.track(worker)
+        listener = worker.state.listener
+        if type(listener) is StateTracker and listener.queue is queue:
+            tracker = listener
+        else:
+            tracker = self.track(worker)
         write: Write | None = None
-        with self._lock:
-            journal = tracker.finish(record)
+        journal = None
+        if tracker.journals:  # only this activation's own logic adds its journal
+            with self._lock:
+                journal = tracker.finish(record)
         if journal is not None and journal.token:
             provides.append(journal.token)
         unstorable: SerializationError | None = None
