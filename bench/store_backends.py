@@ -29,9 +29,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from store_speed import chain  # noqa: E402
+from store_speed import chain
 
-from routilux.store import open_store  # noqa: E402
+from routilux.store import open_store
 
 REPO = Path(__file__).resolve().parents[1]
 CHILD = REPO / "tests" / "store" / "crash_child.py"
