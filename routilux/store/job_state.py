@@ -17,13 +17,13 @@ from typing import Any
 from serilux import Serializable, SerializableRegistry, register_serializable
 from serilux.exceptions import SeriluxError
 
-from routilux.core._state_file import check_plain, read_document, write_document
 from routilux.core.engine import Engine
 from routilux.core.errors import SerializationError
 from routilux.core.flow import Flow
 from routilux.core.job import JobContext
 from routilux.core.queue import QueuedItem
 from routilux.core.state import WorkerState
+from routilux.core.state_file import check_plain, read_document, write_document
 from routilux.core.worker import Worker
 from routilux.store.sqlite import SqliteStore
 

@@ -1,4 +1,4 @@
-"""Strict JSON state files: checked plain data, atomic writes, and loads that fail clearly.
+"""State files: strict JSON documents of plain data, written atomically, loaded with clear errors.
 
 Used by ``WorkerState.save`` / ``load`` and the store's ``JobState``. Every problem is a
 :class:`~routilux.core.errors.SerializationError` naming the file and, for bad data, the path
