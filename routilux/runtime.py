@@ -127,6 +127,8 @@ class Runtime(Engine):
         *,
         metadata: dict[str, Any] | None = None,
         job_id: str | None = None,
+        block: bool | None = None,
+        timeout: float | None = None,
     ) -> tuple[WorkerState, JobContext]:
         if self._recorder is not None:
             # Checked before queuing: a post the store cannot record is refused, not lost.
@@ -135,7 +137,15 @@ class Runtime(Engine):
             if job_id is not None:
                 self._recorder.expect_known_id(job_id)
         return super().post(
-            flow, routine_id, slot_name, data, worker_id, metadata=metadata, job_id=job_id
+            flow,
+            routine_id,
+            slot_name,
+            data,
+            worker_id,
+            metadata=metadata,
+            job_id=job_id,
+            block=block,
+            timeout=timeout,
         )
 
     post.__doc__ = Engine.post.__doc__

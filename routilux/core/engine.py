@@ -16,6 +16,7 @@ from concurrent.futures import Executor
 from types import TracebackType
 from typing import Any
 
+from routilux.core._loop import AsyncLoop
 from routilux.core._pool import DaemonPool, ExecutorPool
 from routilux.core._timers import DelayedCalls
 from routilux.core.activation import ActivationRecord
@@ -101,6 +102,7 @@ class Engine:
         # A KeyboardInterrupt or SystemExit raised by logic in a pool thread, to raise again
         # in the thread that waits (a pool thread would swallow it).
         self._interrupt: BaseException | None = None
+        self._loop: AsyncLoop | None = None  # started with the first async routine
         self._closed = False
 
     def __repr__(self) -> str:
@@ -166,6 +168,8 @@ class Engine:
         *,
         metadata: dict[str, Any] | None = None,
         job_id: str | None = None,
+        block: bool | None = None,
+        timeout: float | None = None,
     ) -> tuple[WorkerState, JobContext]:
         """Post ``data`` to ``routine_id``'s ``slot_name`` as a new job.
 
@@ -173,11 +177,23 @@ class Engine:
         several), which is started if there is none. Dicts are copied, so changing yours
         afterwards does not change the job's data.
 
+        Into a full bounded slot, ``block`` (default: the slot's ``on_full``) waits for
+        room, at most ``timeout`` seconds (default: the slot's ``block_timeout``), then
+        raises :class:`~routilux.SlotQueueFullError` naming the slot.
+
         Returns:
             The worker's state and the new job's context.
         """
         worker = self.worker_for(flow, worker_id)
-        job = worker.post(routine_id, slot_name, data, metadata=metadata, job_id=job_id)
+        job = worker.post(
+            routine_id,
+            slot_name,
+            data,
+            metadata=metadata,
+            job_id=job_id,
+            block=block,
+            timeout=timeout,
+        )
         return worker.state, job
 
     def worker_for(self, flow: str | Flow, worker_id: str | None = None) -> Worker:
@@ -257,6 +273,16 @@ class Engine:
             self._one_shot = kept
         for worker in retire:
             worker.stop()
+
+    def _async_loop(self) -> AsyncLoop:
+        """The event loop ``async def`` logic is awaited on, started on first use."""
+        loop = self._loop
+        if loop is None:
+            with self._lock:
+                if self._loop is None:
+                    self._loop = AsyncLoop(f"routilux-{self.runtime_id}-loop")
+                loop = self._loop
+        return loop
 
     # -- workers -------------------------------------------------------------------------
 
@@ -390,6 +416,9 @@ class Engine:
         self._timers.close()
         remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
         self._pool.shutdown(wait=wait, timeout=remaining)
+        if self._loop is not None:
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            self._loop.close(remaining if wait else 0)
         stuck = [a for worker in workers for a in worker.running_activations()]
         if stuck and wait:
             _log.warning(

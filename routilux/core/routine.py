@@ -60,6 +60,7 @@ class Routine:
         self._logic: Logic | None = None
         self._policy: ActivationPolicy = immediate_policy()
         self._error_handler: ErrorHandler | None = None
+        self._max_concurrency: int | None = None
         self.routine_id: str | None = None
         self.flow: Any = None
 
@@ -69,12 +70,24 @@ class Routine:
 
     # -- ports ---------------------------------------------------------------------------
 
-    def add_slot(self, name: str, max_queue_length: int | None = None, **legacy: Any) -> Slot:
+    def add_slot(
+        self,
+        name: str,
+        max_queue_length: int | None = None,
+        *,
+        on_full: str = "raise",
+        block_timeout: float | None = None,
+        **legacy: Any,
+    ) -> Slot:
         """Declare an input slot.
 
         Args:
             name: Unique among this routine's slots.
             max_queue_length: Positive bound on queued data per worker (None: unbounded).
+            on_full: When that bound is reached: ``"raise"`` (the default),
+                ``"block"`` (wait for room: backpressure) or ``"drop_oldest"``; see
+                :class:`Slot`.
+            block_timeout: With ``on_full="block"``, the longest a post or emit waits.
 
         Returns:
             The :class:`Slot`.
@@ -86,7 +99,15 @@ class Routine:
         for key in legacy:
             if key not in _LEGACY_SLOT_KEYWORDS:
                 raise _check.unexpected_keyword(
-                    "add_slot()", key, ["name", "max_queue_length", *_LEGACY_SLOT_KEYWORDS]
+                    "add_slot()",
+                    key,
+                    [
+                        "name",
+                        "max_queue_length",
+                        "on_full",
+                        "block_timeout",
+                        *_LEGACY_SLOT_KEYWORDS,
+                    ],
                 )
             warnings.warn(
                 f"add_slot({key}=...) has no effect and is deprecated: set the logic with "
@@ -97,7 +118,7 @@ class Routine:
         _check_name("slot", name)
         if name in self._slots:
             raise ConfigurationError(f"{self!r} already has a slot named {name!r}")
-        slot = Slot(name, max_queue_length)
+        slot = Slot(name, max_queue_length, on_full, block_timeout)
         self._slots[name] = slot
         return slot
 
@@ -166,8 +187,8 @@ class Routine:
 
         Raises:
             ConfigurationError: The signature fits no accepted form or is ambiguous, or the
-                logic is a generator or ``async def`` function; the message shows the
-                accepted forms.
+                logic is a generator or an async generator; the message shows the accepted
+                forms. (``async def`` logic is fine: the runtime awaits it.)
         """
         logic = self.get_logic()
         if logic is None:
@@ -193,6 +214,26 @@ class Routine:
     @property
     def error_handler(self) -> ErrorHandler | None:
         return self._error_handler
+
+    @_check.suggests_keywords
+    def set_max_concurrency(self, limit: int | None) -> None:
+        """How many activations of this routine's ``async def`` logic may be awaited at
+        once, per worker (None, the default: no limit beyond what is queued).
+
+        Raises:
+            TypeError: ``limit`` is not an int or None.
+            ValueError: ``limit`` is below 1.
+        """
+        if limit is not None:
+            if not isinstance(limit, int) or isinstance(limit, bool):
+                raise TypeError(f"limit must be an int or None, got {limit!r}")
+            if limit < 1:
+                raise ConfigurationError(f"limit must be >= 1 or None, got {limit}")
+        self._max_concurrency = limit
+
+    @property
+    def max_concurrency(self) -> int | None:
+        return self._max_concurrency
 
     # -- configuration -------------------------------------------------------------------
 
