@@ -33,7 +33,6 @@ from routilux.core import _check
 from routilux.core._context import current_activation
 from routilux.core._growth import DrainerGrowth, observe
 from routilux.core._hook_table import HookTable, call_hook, hook_failed
-from routilux.core._loop import run_attempts
 from routilux.core._names import unknown
 from routilux.core._next import ask_policy, take_all_slots_ready, take_immediate
 from routilux.core._node import (
@@ -716,6 +715,8 @@ class Scheduler(DrainerGrowth):
         if activation._node.dispatch == ASYNC:
             # Awaited on the runtime's loop while this thread waits: one activation, with
             # its retries, exactly as a drained one, and stepped like any other.
+            from routilux.core._loop import run_attempts  # asyncio loads with async logic only
+
             self.runtime._async_loop().run(run_attempts(self, activation))
             self._after_inline(activation)
             return

@@ -14,9 +14,8 @@ import threading
 import time
 from concurrent.futures import Executor
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from routilux.core._loop import AsyncLoop
 from routilux.core._pool import DaemonPool, ExecutorPool
 from routilux.core._timers import DelayedCalls
 from routilux.core.activation import ActivationRecord
@@ -28,6 +27,9 @@ from routilux.core.job import JobContext
 from routilux.core.registry import FlowRegistry
 from routilux.core.state import WorkerState
 from routilux.core.worker import Worker
+
+if TYPE_CHECKING:
+    from routilux.core._loop import AsyncLoop
 
 __all__ = ["Engine"]
 
@@ -278,6 +280,9 @@ class Engine:
         """The event loop ``async def`` logic is awaited on, started on first use."""
         loop = self._loop
         if loop is None:
+            # asyncio costs tens of milliseconds to import: only flows with async logic pay.
+            from routilux.core._loop import AsyncLoop
+
             with self._lock:
                 if self._loop is None:
                     self._loop = AsyncLoop(f"routilux-{self.runtime_id}-loop")
