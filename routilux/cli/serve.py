@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 
 import click
@@ -59,8 +58,8 @@ def serve(
     if not flows:
         raise click.UsageError("give at least one flow to serve")
     token = token or secrets.token_urlsafe(24)
-    if host not in ("127.0.0.1", "localhost", "::1") and not os.environ.get("ROUTILUX_TOKEN"):
-        click.echo(f"warning: serving on {host}, reachable from other machines", err=True)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"warning: serving on {host}: other machines can reach it", err=True)
     with cli_errors():
         serve_flows(
             flows,
