@@ -69,7 +69,8 @@ def main() -> None:
         rows.append((n, explicit, derived, started))
     print(f"{'routines':>9} {'build s':>9} {'us/routine':>11} {'derived ids s':>14} {'start s':>8}")
     for n, explicit, derived, started in rows:
-        print(f"{n:>9} {explicit:>9.3f} {explicit / n * 1e6:>11.2f} {derived:>14.3f} {started:>8.3f}")
+        per_routine = explicit / n * 1e6
+        print(f"{n:>9} {explicit:>9.3f} {per_routine:>11.2f} {derived:>14.3f} {started:>8.3f}")
     (n0, e0, d0, _), (n1, e1, d1, _) = rows[0], rows[-1]
     print(
         f"per-routine time, {n1} over {n0}: explicit ids {(e1 / n1) / (e0 / n0):.2f}x, "

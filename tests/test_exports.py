@@ -15,19 +15,11 @@ import routilux
 import routilux.activation_policies
 import routilux.core
 import routilux.debug
-import routilux.job_state
-import routilux.monitoring.flow_registry
-import routilux.runtime
 import routilux.store
+from routilux.compat import MODULE_PATHS
 
 # The packages users import names from; each public object is listed by exactly one.
 FACES = [routilux, routilux.core, routilux.debug, routilux.store, routilux.activation_policies]
-# Paths the seed documents write, kept as second homes of names listed in a face.
-SEED_PATHS = {
-    routilux.job_state: ["JobState"],
-    routilux.monitoring.flow_registry: ["FlowRegistry"],
-    routilux.runtime: ["Runtime"],
-}
 
 
 @pytest.mark.parametrize("module", FACES)
@@ -56,11 +48,14 @@ def test_every_public_object_has_one_home() -> None:
     assert shared == {}
 
 
-@pytest.mark.parametrize("module", list(SEED_PATHS), ids=lambda m: m.__name__)
-def test_seed_paths_give_the_objects_of_their_home(module: types.ModuleType) -> None:
+@pytest.mark.parametrize("path", sorted(MODULE_PATHS))
+def test_compatibility_paths_give_the_objects_of_their_home(path: str) -> None:
+    """The seed and upstream module paths (all listed in routilux.compat) are second
+    spellings of objects that have a home in a face, never homes of their own."""
+    module = importlib.import_module(path)
     listed = {id(getattr(face, name)) for face in FACES for name in face.__all__}
-    for name in SEED_PATHS[module]:
-        assert id(getattr(module, name)) in listed, f"{module.__name__}.{name}"
+    for name in MODULE_PATHS[path]:
+        assert id(getattr(module, name)) in listed, f"{path}.{name}"
 
 
 def _packages() -> list[types.ModuleType]:

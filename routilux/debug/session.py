@@ -65,7 +65,13 @@ class DebugSession(Observer):
         self.last_hit: Breakpoint | None = None
         self._breakpoints: list[Breakpoint] = []
         self._listeners: list[Listener] = []
+        # Guards every rewrite of _breakpoints and the ownership records below; readers
+        # iterate the current list, which is replaced, never changed in place.
         self._lock = threading.Lock()
+        # What this session did to the shared worker, so detach() undoes only that: the
+        # activations its breakpoints parked (by record seq) and whether it paused it.
+        self._holds: set[int] = set()
+        self._paused_it = False
         self._attached = False
         self.attach()
 
@@ -91,11 +97,23 @@ class DebugSession(Observer):
             self._attached = True
 
     def detach(self) -> None:
-        """Stop observing and let the worker run freely again."""
+        """Stop observing, forget this session's breakpoints and release its own pause.
+
+        Several sessions may debug one worker. Detaching one resumes the worker only when
+        this session paused it (a breakpoint hit, :meth:`pause` or :meth:`step`) and no
+        activation another session parked is waiting; otherwise the worker stays paused
+        for that session, and this session's parked activations run when it continues.
+        """
         if self._attached:
             self.worker.remove_observer(self)
             self._attached = False
-        self.worker.resume()
+        with self._lock:
+            self._breakpoints = []
+            mine, self._holds = self._holds, set()
+            paused_it, self._paused_it = self._paused_it, False
+        held_by_others = [r for r in self.worker.held if r.seq not in mine]
+        if paused_it and not held_by_others:
+            self.worker.resume()
 
     # -- breakpoints ---------------------------------------------------------------------
 
@@ -130,6 +148,8 @@ class DebugSession(Observer):
             raise ConfigurationError(f"when must be 'before' or 'after', got {when!r}")
         bp = Breakpoint(routine_id, kind, slot, event, condition)  # type: ignore[arg-type]
         with self._lock:
+            if not self._attached:
+                raise StateError("this debug session is detached; attach() it first")
             self._breakpoints = [*self._breakpoints, bp]
         self._breakpoints_changed()
         return bp
@@ -183,11 +203,15 @@ class DebugSession(Observer):
 
     def pause(self) -> None:
         """Dispatch nothing new; activations already running finish."""
+        self._paused_it = True
         self.worker.pause()
         self._notify("paused")
 
     def resume(self) -> None:
         """Continue: parked activations run first, then everything queued."""
+        with self._lock:
+            self._holds.clear()
+            self._paused_it = False
         self.worker.resume()
         self._notify("resumed")
 
@@ -198,8 +222,12 @@ class DebugSession(Observer):
         inputs stepped twice run the same routines with the same inputs in the same order.
         """
         if not self.worker.is_paused:
+            self._paused_it = True
             self.worker.pause()
         record = self.worker.step(timeout)
+        if record is not None:
+            with self._lock:
+                self._holds.discard(record.seq)
         self._notify("stepped")
         return record
 
@@ -319,7 +347,7 @@ class DebugSession(Observer):
         for listener in self._listeners:
             try:
                 listener(what, self)
-            except Exception as exc:  # a display bug must not break the run
+            except BaseException as exc:  # a display bug must never break a run or a step
                 self.listener_errors.append(exc)
 
     # -- observer hooks (worker threads) ---------------------------------------------------
@@ -334,7 +362,7 @@ class DebugSession(Observer):
                 continue
             try:
                 matched = bp.matches(data, self.worker.state)
-            except Exception as exc:
+            except BaseException as exc:  # user code: whatever it raises must not wedge a run
                 self.condition_errors.append((bp, exc))
                 continue
             if matched:
@@ -342,23 +370,32 @@ class DebugSession(Observer):
                 self.last_hit = bp
                 fired = True
                 if bp.once:
-                    self._breakpoints = [b for b in self._breakpoints if b is not bp]
+                    with self._lock:  # add_breakpoint() may be rewriting the list right now
+                        self._breakpoints = [b for b in self._breakpoints if b is not bp]
         return fired
 
-    def _hold(self) -> str:
+    def _hold(self, record: ActivationRecord | None = None) -> str:
+        with self._lock:
+            self._paused_it = True
+            if record is not None:
+                self._holds.add(record.seq)
         # Hooks that hold run under the worker's lock: tell listeners from another thread,
-        # since a listener may well take a snapshot (which needs that lock).
+        # since a listener may well take a snapshot (which needs that lock). Holds come at
+        # human pace, so a short-lived thread each is cheap.
         if self._listeners:
-            self.runtime._timers.call_later(0, lambda: self._notify("paused"))
+            threading.Thread(
+                target=self._notify, args=("paused",), name="routilux-debug-notify", daemon=True
+            ).start()
         return HOLD
 
     def activation_starting(self, worker: Worker, record: ActivationRecord) -> Any:
         if self._breakpoints and self._fire(("before",), record.routine_id, None, record.inputs):
-            return self._hold()
+            return self._hold(record)
         return None
 
     def activation_finished(self, worker: Worker, record: ActivationRecord) -> None:
         if self._breakpoints and self._fire(("after",), record.routine_id, None, record.inputs):
+            self._paused_it = True
             worker.pause()
             self._notify("paused")
         elif self._listeners:

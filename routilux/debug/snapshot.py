@@ -47,27 +47,16 @@ class Snapshot:
         }
 
     def _repr_html_(self) -> str:
-        """State tables for notebooks; ``routilux.notebook.SnapshotView`` adds the diagram."""
-        rows = "".join(
-            f"<tr><td>{escape(rid)}.{escape(slot)}</td><td>{len(items)}</td>"
-            f"<td><code>{escape(repr(items[:3]))}{' ...' * (len(items) > 3)}</code></td></tr>"
-            for rid, slots in self.queues.items()
-            for slot, items in slots.items()
-            if items
-        )
-        about = (
-            f"paused before <b>{escape(self.routine_id)}</b> with inputs "
-            f"<code>{escape(repr(self.inputs))}</code>"
-            if self.routine_id
-            else ("paused" if self.paused else "running")
-        )
-        return (
-            f"<div class='routilux-snapshot'><p>Flow <b>{escape(self.flow_name)}</b>: {about}; "
-            f"{len(self.jobs)} unfinished job(s).</p>"
-            "<table><tr><th>slot</th><th>queued</th><th>first items</th></tr>"
-            f"{rows or '<tr><td colspan=3>no queued data</td></tr>'}</table>"
-            f"<p>WorkerState: <code>{escape(repr(self.worker_state))}</code></p></div>"
-        )
+        """State tables for notebooks, drawn by the notebook layer's static HTML.
+
+        Loaded on display only, as a Flow's diagram is: the debugger itself needs no
+        notebook packages, and without them a snapshot shows as escaped text.
+        """
+        try:
+            from routilux.notebook.snapshot_html import snapshot_html
+        except ImportError:
+            return f"<pre>{escape(repr(self))}</pre>"
+        return snapshot_html(self)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data, without job objects (for tables, JSON and tests)."""

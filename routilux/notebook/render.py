@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import html
 from typing import Literal
 
 from routilux.core.flow import Flow
-from routilux.notebook._dot import flow_digraph
-from routilux.notebook._dot_overlay import DiagramState, RoutineState
-from routilux.notebook._engines import EngineUnavailable, render_svg
+from routilux.notebook.diagram.dot import flow_digraph
+from routilux.notebook.diagram.engines import EngineUnavailable, render_svg
+from routilux.notebook.diagram.overlay import DiagramState, RoutineState
 
-__all__ = ["DiagramState", "EngineUnavailable", "RoutineState", "mimebundle", "render"]
+__all__ = [
+    "DiagramState",
+    "EngineUnavailable",
+    "RoutineState",
+    "diagram_html",
+    "mimebundle",
+    "render",
+    "strip_xml_prolog",
+]
 
 
 def render(
@@ -41,6 +50,35 @@ def render(
     if format == "dot":
         return dot
     return render_svg(dot)
+
+
+def strip_xml_prolog(svg: str) -> str:
+    """The ``<svg>`` element alone: an XML prolog or DOCTYPE means nothing inside HTML.
+
+    >>> strip_xml_prolog('<?xml version="1.0"?>\\n<!DOCTYPE svg>\\n<svg></svg>')
+    '<svg></svg>'
+    """
+    start = svg.find("<svg")
+    return svg[start:] if start >= 0 else svg
+
+
+def diagram_html(flow: Flow, overlay: DiagramState | None = None) -> str:
+    """The diagram as an HTML fragment: the ``<svg>`` element, or why it cannot be drawn.
+
+    Every view that embeds a diagram in HTML (the widget, the timeline, static snapshots)
+    goes through here, so a missing Graphviz reads the same everywhere.
+
+    Args:
+        flow: The flow to draw.
+        overlay: Live state to draw on top; see :class:`DiagramState`.
+
+    Returns:
+        An ``<svg>`` element, or a ``<pre>`` holding the install hint and the DOT text.
+    """
+    try:
+        return strip_xml_prolog(render(flow, "svg", overlay))
+    except EngineUnavailable as error:
+        return f"<pre>{html.escape(str(error))}</pre>"
 
 
 def mimebundle(flow: Flow, overlay: DiagramState | None = None) -> dict[str, str]:

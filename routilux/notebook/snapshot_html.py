@@ -1,8 +1,9 @@
-"""Static HTML for a debugger snapshot: diagram and state tables, for viewers without widgets."""
+"""Static HTML: debugger snapshots and stored checkpoints as tables, for viewers without widgets."""
 
 from __future__ import annotations
 
 import html
+import json
 import reprlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -12,17 +13,18 @@ from routilux.core.activation import ActivationRecord
 from routilux.core.flow import Flow
 from routilux.core.job import JobContext
 from routilux.debug.snapshot import Snapshot
-from routilux.notebook._widget_activity import activity_from_records
-from routilux.notebook._widget_overlay import build_overlay
-from routilux.notebook.render import EngineUnavailable, render
+from routilux.notebook.live.activity import activity_from_records
+from routilux.notebook.live.checkpoints import CheckpointTables
+from routilux.notebook.live.overlay import build_overlay
+from routilux.notebook.render import diagram_html
 
 __all__ = [
     "SnapshotView",
+    "checkpoint_html",
     "inputs_html",
     "jobs_html",
     "queues_html",
     "snapshot_html",
-    "strip_xml_prolog",
     "table_html",
     "trace_html",
     "value_html",
@@ -35,16 +37,6 @@ _short.maxstring = 80
 _short.maxother = 80
 _short.maxlist = _short.maxdict = 8
 _short.maxlevel = 4
-
-
-def strip_xml_prolog(svg: str) -> str:
-    """The ``<svg>`` element alone: an XML prolog or DOCTYPE means nothing inside HTML.
-
-    >>> strip_xml_prolog('<?xml version="1.0"?>\\n<!DOCTYPE svg>\\n<svg></svg>')
-    '<svg></svg>'
-    """
-    start = svg.find("<svg")
-    return svg[start:] if start >= 0 else svg
 
 
 def value_html(value: Any) -> str:
@@ -132,10 +124,7 @@ def _section(title: str, body: str, open_: bool = True) -> str:
 
 def _diagram(snapshot: Snapshot, flow: Flow) -> str:
     overlay = build_overlay(flow, snapshot, activity_from_records(snapshot.trace), ())
-    try:
-        return strip_xml_prolog(render(flow, "svg", overlay))
-    except EngineUnavailable as error:
-        return f"<pre>{html.escape(str(error))}</pre>"
+    return diagram_html(flow, overlay)
 
 
 def snapshot_html(snapshot: Snapshot, flow: Flow | None = None) -> str:
@@ -150,8 +139,8 @@ def snapshot_html(snapshot: Snapshot, flow: Flow | None = None) -> str:
     """
     state = "paused" if snapshot.paused else "running"
     if snapshot.routine_id is not None:
-        state += f" before {snapshot.routine_id}"
-    parts = [f"<p><b>{html.escape(snapshot.flow_name)}</b>: {html.escape(state)}</p>"]
+        state += f" before <b>{html.escape(snapshot.routine_id)}</b>"
+    parts = [f"<p><b>{html.escape(snapshot.flow_name)}</b>: {state}</p>"]
     if flow is not None:
         parts.append(_diagram(snapshot, flow))
     parts += [
@@ -180,3 +169,44 @@ class SnapshotView:
 
     def _repr_html_(self) -> str:
         return snapshot_html(self.snapshot, self.flow)
+
+
+def checkpoint_html(tables: CheckpointTables) -> str:
+    """A stored checkpoint's tables as HTML: the activation that made it, queues and states.
+
+    Args:
+        tables: What :func:`routilux.notebook.live.checkpoints.checkpoint_view` read.
+
+    Returns:
+        A heading line and two tables.
+    """
+    step, activation = tables["step"], tables["activation"]
+    head = f"<b>Step {step} of {tables['last_step']}</b>"
+    if activation is None:
+        head += " &mdash; before any activation"
+    else:
+        head += f" &mdash; <code>{html.escape(activation.routine_id)}</code> ran"
+        if activation.error is not None:
+            head += f", error: <code>{html.escape(activation.error)}</code>"
+        emitted = ", ".join(f"{html.escape(e)}: {_json(d)}" for e, d in activation.emitted)
+        head += f"; emitted {emitted or 'nothing'}"
+    queued_rows = [
+        (html.escape(f"{rid}.{slot}"), _json(items))
+        for rid, slots in sorted(tables["queued"].items())
+        for slot, items in sorted(slots.items())
+    ]
+    state_rows = [
+        (html.escape(rid), _json(state)) for rid, state in sorted(tables["routine_states"].items())
+    ]
+    return (
+        f"<div class='routilux-timeline-tables'><p>{head}</p>"
+        "<p>Waiting in slots</p>"
+        f"{table_html(('slot', 'data'), queued_rows)}"
+        "<p>Routine states</p>"
+        f"{table_html(('routine', 'state'), state_rows)}</div>"
+    )
+
+
+def _json(value: Any) -> str:
+    # Stored data is plain JSON, so json.dumps shows it exactly as it was recorded.
+    return f"<code>{html.escape(json.dumps(value, sort_keys=True))}</code>"

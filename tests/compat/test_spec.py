@@ -231,9 +231,10 @@ def test_the_process_wide_factory_is_used_by_default() -> None:
 
 
 def test_a_loaded_flow_draws_the_same_diagram(factory: RoutineFactory, tmp_path: Path) -> None:
-    dot = pytest.importorskip("routilux.notebook._dot")
+    from routilux.notebook import render
+
     flow = Flow.from_dict(spec(), factory)
     path = tmp_path / "flow.yaml"
     save_flow(flow, path, factory=factory)
     loaded = load_flow(path, factory=factory)
-    assert dot.flow_digraph(loaded).source == dot.flow_digraph(flow).source
+    assert render(loaded, format="dot") == render(flow, format="dot")

@@ -19,6 +19,7 @@ from routilux import (
     StateError,
 )
 from routilux.activation_policies import all_slots_ready_policy, breakpoint_policy
+from routilux.debug import Breakpoint
 from tests.flows import Collect, Relay, chain
 
 
@@ -339,3 +340,101 @@ def test_a_snapshot_shows_as_html_tables_without_the_notebook_layer(runtime: Run
     assert "{&#x27;n&#x27;: 1}" in html  # the parked inputs, escaped
     session.resume()
     assert runtime.wait_until_all_jobs_finished(5)
+
+
+def test_a_breakpoint_added_while_a_one_shot_breakpoint_fires_is_kept(runtime: Runtime) -> None:
+    flow = chain("race", 2)
+    session = runtime.debug(flow)
+    added: list[Breakpoint] = []
+    adders: list[threading.Thread] = []
+
+    def add_from_another_thread() -> None:
+        def add() -> None:
+            added.append(session.add_breakpoint("r0", condition=lambda inputs: False))
+
+        adder = threading.Thread(target=add)
+        adders.append(adder)
+        adder.start()
+        # Long enough for an unguarded add to land; a guarded one waits for the rewrite.
+        adder.join(0.2)
+
+    class RacingList(list):  # type: ignore[type-arg]
+        """Lets another thread add a breakpoint at the worst moment: while the worker
+        thread reads the list to take the fired one-shot breakpoint off it."""
+
+        def __iter__(self) -> Any:
+            if one_shot.hits and not added:  # it fired: this read is the rewrite
+                add_from_another_thread()
+            return super().__iter__()
+
+    session.run_to("r1")
+    [one_shot] = session.breakpoints
+    session._breakpoints = RacingList(session._breakpoints)
+    runtime.post(flow, "r0", "input", {"n": 0})
+    assert session.wait_until_paused(5).routine_id == "r1"
+    session.resume()
+    assert runtime.wait_until_all_jobs_finished(5)
+    [adder] = adders
+    adder.join(5)  # a guarded add ends once the rewrite released the list
+    assert len(added) == 1
+    assert session.breakpoints == added
+
+
+def test_detaching_one_session_keeps_another_sessions_breakpoint_hold(runtime: Runtime) -> None:
+    flow = chain("two", 2)
+    holder = runtime.debug(flow)
+    other = runtime.debug(flow)
+    assert holder.worker is other.worker
+    holder.add_breakpoint("r1")
+    other.add_breakpoint("sink")
+    runtime.post(flow, "r0", "input", {"n": 0})
+    assert holder.wait_until_paused(5).routine_id == "r1"
+
+    other.detach()
+
+    assert other.breakpoints == []
+    assert holder.is_paused
+    assert holder.pending is not None
+    assert holder.pending.routine_id == "r1"
+    holder.resume()
+    assert runtime.wait_until_all_jobs_finished(5)
+    assert other.breakpoints == []  # its "sink" breakpoint left with it: nothing held there
+
+
+def test_detaching_the_session_that_holds_lets_the_worker_run_on(runtime: Runtime) -> None:
+    flow = chain("own", 2)
+    holder = runtime.debug(flow)
+    bystander = runtime.debug(flow)
+    holder.add_breakpoint("r1")
+    _, job = runtime.post(flow, "r0", "input", {"n": 0})
+    holder.wait_until_paused(5)
+
+    holder.detach()
+
+    assert job.wait(5)
+    assert not bystander.is_paused
+
+
+@pytest.mark.parametrize("raised", [KeyboardInterrupt, SystemExit, ValueError])
+def test_a_condition_or_listener_raising_anything_never_wedges_a_step_or_a_wait(
+    runtime: Runtime, raised: type[BaseException]
+) -> None:
+    flow = chain("hostile", 2)
+    session = runtime.debug(flow)
+
+    def hostile(*_: Any) -> bool:
+        raise raised("from user code")
+
+    session.add_listener(hostile)
+    session.add_breakpoint("r0", condition=hostile)
+    session.add_breakpoint("r1")
+    _, job = runtime.post(flow, "r0", "input", {"n": 0})
+    assert session.wait_until_paused(5).routine_id == "r1"
+    record = session.step()
+    assert record is not None
+    assert record.routine_id == "r1"
+    session.resume()
+    assert job.wait(5)
+    assert [type(e) for _, e in session.condition_errors] == [raised]
+    assert session.listener_errors
+    assert all(type(e) is raised for e in session.listener_errors)

@@ -12,8 +12,9 @@ import pytest
 from routilux import Flow, Routine
 from routilux.activation_policies import batch_size_policy
 from routilux.core.connection import Connection
-from routilux.notebook import DiagramState, EngineUnavailable, _engines, mimebundle, render
-from routilux.notebook._dot_overlay import BREAKPOINT_COLOUR, STATE_COLOURS
+from routilux.notebook import DiagramState, EngineUnavailable, mimebundle, render
+from routilux.notebook.diagram import engines as _engines
+from routilux.notebook.diagram.overlay import BREAKPOINT_COLOUR, STATE_COLOURS
 
 SVG = "{http://www.w3.org/2000/svg}"
 

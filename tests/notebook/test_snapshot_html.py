@@ -15,7 +15,7 @@ def test_static_snapshot_html_has_no_timings_but_the_live_trace_does(runtime: Ru
     runtime.post(flow, "r0", "input", {"n": 0}, job_id="fixed-job")
     snapshot = session.wait_until_paused(5)
     static = snapshot_html(snapshot, flow)
-    assert "paused before sink" in static
+    assert "paused before <b>sink</b>" in static
     assert " ms<" not in static
     assert "took" not in static
     assert " ms<" in trace_html(session.history)

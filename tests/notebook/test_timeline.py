@@ -11,7 +11,9 @@ import pytest
 
 from routilux import Flow, Routine, Runtime
 from routilux.notebook import FlowDebugger
-from routilux.notebook._widget_timeline import Timeline, checkpoint_html, checkpoint_view
+from routilux.notebook.live.checkpoints import checkpoint_view
+from routilux.notebook.snapshot_html import checkpoint_html
+from routilux.notebook.widget.timeline import Timeline
 from tests.flows import chain
 
 NODE_START = re.compile(r'<g id="routine&#45;([^"]+)" class="node ([^"]*)"')

@@ -15,9 +15,9 @@ import pytest
 from routilux import Flow, JobStatus, Routine, Runtime, uninstall_routed_stdout
 from routilux.debug import DebugSession
 from routilux.notebook import FlowDebugger, SnapshotView, snapshot_html
-from routilux.notebook._widget_breakpoints import compile_condition
-from routilux.notebook._widget_controls import parse_data
-from routilux.notebook._widget_throttle import Throttle
+from routilux.notebook.live.throttle import Throttle
+from routilux.notebook.widget.breakpoints import compile_condition
+from routilux.notebook.widget.controls import parse_data
 from tests.flows import chain
 
 NODE = re.compile(r'<g id="routine&#45;([^"]+)" class="node ([^"]*)"')

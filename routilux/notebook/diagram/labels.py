@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 
 from routilux.core.routine import Routine
-from routilux.notebook._dot_overlay import BREAKPOINT_MARK
+from routilux.notebook.diagram.overlay import BREAKPOINT_MARK
 
 __all__ = ["event_port", "policy_label", "routine_label", "slot_port"]
 

@@ -10,8 +10,8 @@ from graphviz.quoting import attr_list, quote
 
 from routilux.core.connection import Connection
 from routilux.core.flow import Flow
-from routilux.notebook._dot_labels import event_port, routine_label, slot_port
-from routilux.notebook._dot_overlay import (
+from routilux.notebook.diagram.labels import event_port, routine_label, slot_port
+from routilux.notebook.diagram.overlay import (
     ROUTINE_STATES,
     STATE_COLOURS,
     DiagramState,

@@ -8,8 +8,8 @@ from routilux.core.connection import Connection
 from routilux.core.flow import Flow
 from routilux.debug.breakpoints import Breakpoint
 from routilux.debug.snapshot import Snapshot
-from routilux.notebook._dot_overlay import DiagramState, RoutineState
-from routilux.notebook._widget_activity import Activity
+from routilux.notebook.diagram.overlay import DiagramState, RoutineState
+from routilux.notebook.live.activity import Activity
 
 __all__ = ["build_overlay", "highlighted_routine", "routine_state"]
 
@@ -17,7 +17,7 @@ __all__ = ["build_overlay", "highlighted_routine", "routine_state"]
 def routine_state(routine_id: str, snapshot: Snapshot, activity: Activity) -> RoutineState:
     """One routine's state; the more urgent one wins when several apply.
 
-    >>> from routilux.notebook._widget_activity import Activity
+    >>> from routilux.notebook.live.activity import Activity
     >>> snap = Snapshot("f", True, "a", {}, {"a": {}, "b": {"in": [1]}}, {}, [])
     >>> [routine_state(r, snap, Activity(ran=frozenset("c"))) for r in "abcd"]
     ['paused', 'queued', 'done', 'idle']

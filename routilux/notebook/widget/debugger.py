@@ -10,17 +10,17 @@ import ipywidgets as widgets
 from routilux.core.output import get_job_output, install_routed_stdout
 from routilux.debug.session import DebugSession
 from routilux.debug.snapshot import Snapshot
-from routilux.notebook._widget_activity import Activity, ActivityTracker
-from routilux.notebook._widget_breakpoints import BreakpointPanel
-from routilux.notebook._widget_canvas import DiagramCanvas, StaticDiagram
-from routilux.notebook._widget_commands import CommandRunner
-from routilux.notebook._widget_controls import RunControls
-from routilux.notebook._widget_inspectors import Inspectors
-from routilux.notebook._widget_overlay import build_overlay
-from routilux.notebook._widget_throttle import Throttle
-from routilux.notebook._widget_timeline import timeline_for
-from routilux.notebook.render import EngineUnavailable, render
-from routilux.notebook.snapshot_html import SnapshotView, snapshot_html, strip_xml_prolog
+from routilux.notebook.live.activity import Activity, ActivityTracker
+from routilux.notebook.live.commands import CommandRunner
+from routilux.notebook.live.overlay import build_overlay
+from routilux.notebook.live.throttle import Throttle
+from routilux.notebook.render import diagram_html
+from routilux.notebook.snapshot_html import SnapshotView, snapshot_html
+from routilux.notebook.widget.breakpoints import BreakpointPanel
+from routilux.notebook.widget.canvas import DiagramCanvas, StaticDiagram
+from routilux.notebook.widget.controls import RunControls
+from routilux.notebook.widget.inspectors import Inspectors
+from routilux.notebook.widget.timeline import timeline_for
 
 __all__ = ["FlowDebugger"]
 
@@ -164,10 +164,7 @@ class FlowDebugger(widgets.VBox):  # type: ignore[misc]
         snapshot = self.session.snapshot()
         activity = self.activity.activity()
         overlay = build_overlay(self.flow, snapshot, activity, self.session.breakpoints)
-        try:
-            self.canvas.svg = strip_xml_prolog(render(self.flow, "svg", overlay))
-        except EngineUnavailable as error:
-            self.canvas.svg = f"<pre>{html.escape(str(error))}</pre>"
+        self.canvas.svg = diagram_html(self.flow, overlay)
         self.status.value = self._status_html(snapshot, activity)
         self.breakpoint_panel.refresh()
         history = self.session.history[-self.history_rows :]

@@ -12,7 +12,6 @@ from routilux.core.activation import ActivationRecord
 from routilux.core.flow import Flow
 from routilux.debug.session import DebugSession
 from routilux.debug.snapshot import Snapshot
-from routilux.notebook._widget_controls import parse_data
 from routilux.notebook.snapshot_html import (
     inputs_html,
     jobs_html,
@@ -20,6 +19,7 @@ from routilux.notebook.snapshot_html import (
     trace_html,
     worker_state_html,
 )
+from routilux.notebook.widget.controls import parse_data
 
 __all__ = ["Inspectors"]
 

@@ -3,152 +3,20 @@
 from __future__ import annotations
 
 import html
-import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypedDict
+from typing import Any
 
 import ipywidgets as widgets
 
 from routilux.core.flow import Flow
 from routilux.core.job import JobContext
-from routilux.notebook._dot_overlay import DiagramState, RoutineState
-from routilux.notebook.render import EngineUnavailable, render
-from routilux.notebook.snapshot_html import strip_xml_prolog
+from routilux.notebook.live.checkpoints import checkpoint_view
+from routilux.notebook.render import diagram_html
+from routilux.notebook.snapshot_html import checkpoint_html
 from routilux.runtime import Runtime
-from routilux.store._json import decode
-from routilux.store.records import ActivationRow
-from routilux.store.sqlite import SqliteStore
 
-__all__ = [
-    "CheckpointTables",
-    "Timeline",
-    "checkpoint_html",
-    "checkpoint_view",
-    "timeline_for",
-]
-
-
-class CheckpointTables(TypedDict):
-    """A job's state right after one step, as plain data.
-
-    Attributes:
-        job_id: The job.
-        step: The step (0: before any activation).
-        last_step: The job's last recorded step.
-        queued: Data waiting then, by routine id and slot, in queue order.
-        routine_states: Each routine's state then (routines with no state are left out).
-        activation: The activation that made this step, or None at step 0.
-    """
-
-    job_id: str
-    step: int
-    last_step: int
-    queued: dict[str, dict[str, list[Any]]]
-    routine_states: dict[str, Any]
-    activation: ActivationRow | None
-
-
-def checkpoint_view(
-    store: SqliteStore, job_id: str, step: int, *, routine_ids: Iterable[str] = ()
-) -> tuple[DiagramState, CheckpointTables]:
-    """The diagram overlay and state tables of ``job_id`` right after ``step``.
-
-    Args:
-        store: The store holding the job.
-        job_id: The job.
-        step: A step of its history, 0 to its last step.
-        routine_ids: Routines to draw as ``idle`` when nothing else applies (the flow's).
-
-    Returns:
-        ``(overlay, tables)``: the overlay highlights the routine that made ``step`` and
-        counts the data waiting per slot; the tables hold that data and the states.
-
-    Raises:
-        ValueError: ``step`` is outside the job's history.
-    """
-    key = store.key_of(job_id)
-    history = store.history(job_id)
-    last = history[-1].step if history else 0
-    if not 0 <= step <= last:
-        raise ValueError(f"job {job_id} has steps 0..{last}; there is no step {step}")
-    done = [a for a in history if a.step <= step]
-    queued: dict[str, dict[str, list[Any]]] = {}
-    for _, rid, slot, data in store.queued_after(key, step):
-        queued.setdefault(rid, {}).setdefault(slot, []).append(decode(data, f"{rid}.{slot}"))
-    states = {
-        rid: decode(state, f"{rid} state")
-        for rid, (_, state) in store.routine_states(key, step).items()
-    }
-    activation = done[-1] if done and done[-1].step == step else None
-    overlay: DiagramState = {
-        "routine_states": _routine_states(routine_ids, done, queued),
-        "queued": {(rid, s): len(v) for rid, slots in queued.items() for s, v in slots.items()},
-        "highlight": activation.routine_id if activation is not None else None,
-    }
-    tables: CheckpointTables = {
-        "job_id": job_id,
-        "step": step,
-        "last_step": last,
-        "queued": queued,
-        "routine_states": states,
-        "activation": activation,
-    }
-    return overlay, tables
-
-
-def _routine_states(
-    routine_ids: Iterable[str],
-    done: list[ActivationRow],
-    queued: dict[str, dict[str, list[Any]]],
-) -> dict[str, RoutineState]:
-    # Same precedence as the live diagram: a failure shows over waiting data, which shows
-    # over having run, so the eye goes to what still matters at that step.
-    latest = {a.routine_id: a for a in done}
-    states: dict[str, RoutineState] = dict.fromkeys(routine_ids, "idle")
-    for rid, activation in latest.items():
-        states[rid] = "failed" if activation.error is not None else "done"
-    for rid, slots in queued.items():
-        if states.get(rid) != "failed" and any(slots.values()):
-            states[rid] = "queued"
-    return states
-
-
-def checkpoint_html(tables: CheckpointTables) -> str:
-    """The tables of :func:`checkpoint_view` as HTML: the activation, queues and states."""
-    step, activation = tables["step"], tables["activation"]
-    head = f"<b>Step {step} of {tables['last_step']}</b>"
-    if activation is None:
-        head += " &mdash; before any activation"
-    else:
-        head += f" &mdash; <code>{html.escape(activation.routine_id)}</code> ran"
-        if activation.error is not None:
-            head += f", error: <code>{html.escape(activation.error)}</code>"
-        emitted = ", ".join(f"{html.escape(e)}: {_json(d)}" for e, d in activation.emitted)
-        head += f"; emitted {emitted or 'nothing'}"
-    queued_rows = [
-        (f"{rid}.{slot}", _json(items))
-        for rid, slots in sorted(tables["queued"].items())
-        for slot, items in sorted(slots.items())
-    ]
-    state_rows = [(rid, _json(state)) for rid, state in sorted(tables["routine_states"].items())]
-    return (
-        f"<div class='routilux-timeline-tables'><p>{head}</p>"
-        f"{_table('Waiting in slots', ('slot', 'data'), queued_rows)}"
-        f"{_table('Routine states', ('routine', 'state'), state_rows)}</div>"
-    )
-
-
-def _json(value: Any) -> str:
-    # Stored data is plain JSON, so json.dumps shows it exactly as it was recorded.
-    return f"<code>{html.escape(json.dumps(value, sort_keys=True))}</code>"
-
-
-def _table(title: str, header: tuple[str, str], rows: list[tuple[str, str]]) -> str:
-    if not rows:
-        return f"<p><i>{title}: none</i></p>"
-    body = "".join(f"<tr><td>{html.escape(a)}</td><td>{b}</td></tr>" for a, b in rows)
-    return f"<p>{title}</p><table><tr><th>{header[0]}</th><th>{header[1]}</th></tr>{body}</table>"
+__all__ = ["Timeline", "timeline_for"]
 
 
 class Timeline:
@@ -239,10 +107,7 @@ class Timeline:
         overlay, tables = checkpoint_view(
             self.store, job_id, self.slider.value, routine_ids=self.flow.routines
         )
-        try:
-            self.diagram.value = strip_xml_prolog(render(self.flow, "svg", overlay))
-        except EngineUnavailable as error:
-            self.diagram.value = f"<pre>{html.escape(str(error))}</pre>"
+        self.diagram.value = diagram_html(self.flow, overlay)
         self.tables.value = checkpoint_html(tables)
 
     def fork(self) -> JobContext | None:
