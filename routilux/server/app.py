@@ -132,12 +132,15 @@ def create_app(
 
 
 async def _send_events(websocket: WebSocket, subscriber: Subscriber) -> None:
-    while True:
-        await subscriber.ready.wait()
-        batch = [event for number, item in subscriber.take() for event in as_events(number, item)]
-        message = {"events": batch, "dropped": subscriber.dropped}
-        # Waits while the client does not read: meanwhile its buffer drops the oldest.
-        await websocket.send_text(json.dumps(message, default=repr))
+    try:
+        while True:
+            await subscriber.ready.wait()
+            batch = [e for number, item in subscriber.take() for e in as_events(number, item)]
+            message = {"events": batch, "dropped": subscriber.dropped}
+            # Waits while the client does not read: meanwhile its buffer drops the oldest.
+            await websocket.send_text(json.dumps(message, default=repr))
+    except (WebSocketDisconnect, RuntimeError, OSError):
+        return  # the client left; the receiving side unsubscribes it
 
 
 def _static(name: str) -> Callable[[Request], Any]:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from routilux.core.flow import Flow
 from routilux.core.inspection import WorkerView
 from routilux.debug.breakpoints import Breakpoint
-from routilux.notebook.render import DiagramState, RoutineState
+from routilux.notebook import DiagramState, RoutineState
 from routilux.server.events import FlowActivity
 
 __all__ = ["live_overlay"]

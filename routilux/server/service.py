@@ -18,7 +18,7 @@ from routilux.core.flow import Flow
 from routilux.core.job import JobContext
 from routilux.debug.breakpoints import Breakpoint
 from routilux.debug.session import DebugSession
-from routilux.notebook.render import render
+from routilux.notebook import EngineUnavailable, render
 from routilux.runtime import Runtime
 from routilux.server.events import EventHub
 from routilux.server.overlay import live_overlay
@@ -102,7 +102,10 @@ class FlowService:
         """The flow as SVG; with ``live``, the run state drawn on top (as the widget does)."""
         flow = self.flow(name)
         overlay = live_overlay(flow, self._view(name), self.hub.activity(name), self._bps(name))
-        return render(flow, "svg", overlay if live else None)
+        try:
+            return render(flow, "svg", overlay if live else None)
+        except EngineUnavailable as error:
+            raise ApiError(503, str(error)) from None
 
     # -- posting and jobs ----------------------------------------------------------------
 
