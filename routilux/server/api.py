@@ -108,9 +108,12 @@ async def post_job(request: Request) -> Response:
 
 
 async def list_jobs(request: Request) -> Response:
-    params = _query(request, ("flow", "status"))
+    params = _query(request, ("flow", "status", "limit"))
+    raw_limit = params.get("limit", "1000")
+    if not raw_limit.isdigit() or int(raw_limit) < 1:
+        raise ApiError(422, f"limit must be a positive integer, got {raw_limit!r}")
     jobs = await run_in_threadpool(_service(request).jobs, params.get("flow"), params.get("status"))
-    return json_response([describe_job(job) for job in jobs])
+    return json_response([describe_job(job) for job in jobs[-int(raw_limit) :]])
 
 
 async def show_job(request: Request) -> Response:
@@ -233,9 +236,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
         "GET",
         "/api/jobs",
-        "Jobs posted here and every unfinished job",
+        "Jobs posted here and every unfinished job, oldest first (the newest `limit`)",
         list_jobs,
-        query=("flow", "status"),
+        query=("flow", "status", "limit"),
         tags=("jobs",),
     ),
     Endpoint("GET", "/api/jobs/{job_id}", "One job", show_job, tags=("jobs",)),
