@@ -83,13 +83,17 @@ class Subscriber:
         self.size = size
         self.dropped = 0
         self.ready = asyncio.Event()
-        self._buffer: deque[tuple[int, object]] = deque()
+        self._buffer: deque[tuple[int, object]] = deque(maxlen=size)
 
-    def offer(self, number: int, item: object) -> None:
-        if len(self._buffer) >= self.size:
-            self._buffer.popleft()
-            self.dropped += 1
-        self._buffer.append((number, item))
+    def offer(self, numbered: list[tuple[int, object]]) -> None:
+        """Add ``(number, item)`` pairs; what does not fit pushes the oldest out (counted).
+
+        One C-level extend per batch, however far behind the client is.
+        """
+        overflow = len(self._buffer) + len(numbered) - self.size
+        if overflow > 0:
+            self.dropped += overflow
+        self._buffer.extend(numbered)
         self.ready.set()
 
     def take(self) -> list[tuple[int, object]]:
@@ -186,21 +190,23 @@ class EventHub(Observer):
     def drain(self) -> int:
         """Move everything queued since the last drain to the subscribers; returns how many."""
         ring = self._ring
-        count = 0
-        subscribers = self._subscribers
+        # Only this thread takes from the ring; workers may append meanwhile, and what they
+        # append after len() is read waits for the next drain.
+        items = [ring.popleft() for _ in range(len(ring))]
+        if not items:
+            return 0
         with self._lock:
-            while ring:
-                try:
-                    item = ring.popleft()
-                except IndexError:
-                    break
-                count += 1
+            for item in items:
                 if isinstance(item, ActivationRecord):
                     self._note_locked(item)
-                self.numbered += 1
-                for subscriber in subscribers:
-                    subscriber.offer(self.numbered, item)
-        return count
+            first = self.numbered + 1
+            self.numbered += len(items)
+        subscribers = self._subscribers
+        if subscribers:
+            numbered = list(zip(range(first, first + len(items)), items, strict=True))
+            for subscriber in subscribers:
+                subscriber.offer(numbered)
+        return len(items)
 
     async def run(self) -> None:
         """Drain every ``interval`` seconds until cancelled."""
