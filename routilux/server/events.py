@@ -64,10 +64,11 @@ class Histogram:
 
 @dataclass
 class FlowActivity:
-    """What a flow's activations did lately, as the live diagram draws it."""
+    """What a flow's streamed activations did: the last routine, emits per event, durations.
 
-    ran: set[str] = field(default_factory=set)
-    failed: set[str] = field(default_factory=set)
+    Which routines ran or failed comes from the engine's counters (``Worker.inspect``).
+    """
+
     last: str | None = None
     emitted: Counter[tuple[str, str]] = field(default_factory=Counter)
     durations: dict[str, Histogram] = field(default_factory=dict)
@@ -224,10 +225,6 @@ class EventHub(Observer):
             activity = self._activity[flow] = FlowActivity()
         routine = record.routine_id
         activity.last = routine
-        if record.error is not None:
-            activity.failed.add(routine)
-        else:
-            activity.ran.add(routine)
         for event, _ in record.emitted:
             activity.emitted[(routine, event)] += 1
         if record.duration is not None:
@@ -239,17 +236,13 @@ class EventHub(Observer):
     def note_stepped(self, flow: str, record: ActivationRecord) -> None:
         """Show a stepped activation at once (a step returns before the next drain)."""
         with self._lock:
-            activity = self._activity.setdefault(flow, FlowActivity())
-            activity.last = record.routine_id
-            (activity.failed if record.error is not None else activity.ran).add(record.routine_id)
+            self._activity.setdefault(flow, FlowActivity()).last = record.routine_id
 
     def activity(self, flow: str) -> FlowActivity:
         """A copy of ``flow``'s activity."""
         with self._lock:
             found = self._activity.get(flow) or FlowActivity()
-            return FlowActivity(
-                set(found.ran), set(found.failed), found.last, Counter(found.emitted), {}
-            )
+            return FlowActivity(found.last, Counter(found.emitted), {})
 
     def durations(self) -> dict[tuple[str, str], Histogram]:
         """Activation duration histograms by ``(flow, routine)`` (copies)."""

@@ -42,6 +42,17 @@ class Sink(Routine):
         pass
 
 
+class Fails(Routine):
+    """Raises for every input."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.add_slot("input")
+
+    def logic(self, input: list[Any], policy_message: Any, worker_state: Any) -> None:
+        raise RuntimeError("no")
+
+
 def chain(name: str, length: int) -> Flow:
     """``r0 -> r1 -> ... -> r{length-1} -> sink``."""
     flow = Flow(name)
