@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import threading
 import types
 import warnings
 import weakref
@@ -49,12 +50,15 @@ def calling_form(logic: Logic, n_slots: int, routine_id: str | None, *, warn: bo
             is a generator or a coroutine function.
     """
     function, bound = _function_of(logic)
-    verdicts = _verdicts.get(function) if function is not None else None
-    verdict = verdicts.get((n_slots, bound)) if verdicts is not None else None
+    verdict = None
+    if function is not None:
+        with _verdicts_lock:
+            verdict = _verdicts.get(function, {}).get((n_slots, bound))
     if verdict is None:
         verdict = _decide(logic, n_slots)
         if function is not None:
-            _verdicts.setdefault(function, {})[(n_slots, bound)] = verdict
+            with _verdicts_lock:
+                _verdicts.setdefault(function, {})[(n_slots, bound)] = verdict
     where = f"logic of routine {routine_id!r}"
     if isinstance(verdict, str):
         raise ConfigurationError(f"{where} {verdict}")
@@ -79,6 +83,7 @@ _POSITIONAL_FORM: frozenset[str] = frozenset()
 _verdicts: weakref.WeakKeyDictionary[Any, dict[tuple[int, bool], _Verdict]] = (
     weakref.WeakKeyDictionary()
 )
+_verdicts_lock = threading.Lock()  # workers may start from several threads at once
 
 
 def _function_of(logic: Logic) -> tuple[Any, bool]:
