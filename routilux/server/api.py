@@ -12,12 +12,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from routilux.server.service import (
-    ApiError,
-    FlowService,
-    describe_breakpoint,
-    describe_job,
-)
+from routilux.server.checks import ApiError
+from routilux.server.service import FlowService
+from routilux.server.shapes import describe_breakpoint, describe_job
 
 __all__ = ["ENDPOINTS", "Endpoint", "json_response", "read_json"]
 

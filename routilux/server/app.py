@@ -24,10 +24,11 @@ from routilux.core.flow import Flow
 from routilux.runtime import Runtime
 from routilux.server.api import ENDPOINTS, json_response
 from routilux.server.auth import TokenAuth
+from routilux.server.checks import ApiError
 from routilux.server.events import EventHub, Subscriber, as_events
 from routilux.server.metrics import CONTENT_TYPE, RuntimeCollector
 from routilux.server.openapi import openapi_document
-from routilux.server.service import ApiError, FlowService
+from routilux.server.service import FlowService
 
 __all__ = ["create_app", "serve_flows"]
 
