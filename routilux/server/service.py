@@ -67,6 +67,7 @@ class FlowService:
         return flow
 
     def describe_flow(self, name: str) -> dict[str, Any]:
+        """Flow ``name``: routines with slots and events, connections, entry slots, workers."""
         flow = self.flow(name)
         return {
             "flow_id": name,
@@ -152,6 +153,7 @@ class FlowService:
         ]
 
     def job(self, job_id: str) -> JobContext:
+        """Job ``job_id``, if posted here or still unfinished (404 otherwise)."""
         with self._lock:
             job = self._jobs.get(job_id)
         if job is None:
@@ -161,6 +163,7 @@ class FlowService:
         return job
 
     def cancel(self, job_id: str) -> JobContext:
+        """Cancel an unfinished job (409 if it already finished)."""
         job = self.job(job_id)
         if job.is_finished:
             raise ApiError(409, f"job {job_id} is already {job.status}")
@@ -177,10 +180,12 @@ class FlowService:
         return store
 
     def store_jobs(self, unfinished: bool) -> list[dict[str, Any]]:
+        """The store's job rows, oldest first (409 without a store)."""
         with as_api_errors():
             return [dataclasses.asdict(r) for r in self._store().jobs(unfinished=unfinished)]
 
     def store_job(self, job_id: str) -> dict[str, Any]:
+        """A stored job: its row, its history of steps and its data points."""
         store = self._store()
         try:
             row = store.job(job_id)
@@ -194,6 +199,7 @@ class FlowService:
             }
 
     def fork(self, job_id: str, body: Any) -> JobContext:
+        """Start a new job from the state ``job_id`` had after ``{"step": k}``."""
         body = object_body(body, FORK_KEYS, "a fork")
         step = body.get("step")
         if not isinstance(step, int) or isinstance(step, bool) or step < 0:
@@ -246,10 +252,12 @@ class FlowService:
         return session.breakpoints if session is not None else []
 
     def breakpoints(self, name: str) -> list[Breakpoint]:
+        """Flow ``name``'s breakpoints (none before its debug session opens)."""
         self.flow(name)
         return self._bps(name)
 
     def add_breakpoint(self, name: str, body: Any) -> Breakpoint:
+        """Add ``{"routine", "slot", "event", "when"}`` as a breakpoint."""
         body = object_body(body, BREAKPOINT_KEYS, "a breakpoint")
         routine = body.get("routine")
         check_str(routine, "routine")
@@ -264,6 +272,7 @@ class FlowService:
             )
 
     def remove_breakpoint(self, name: str, bp_id: int) -> None:
+        """Remove breakpoint ``bp_id`` (404 if the flow has none by that id)."""
         session = self.session(name)
         try:
             session.remove_breakpoint(bp_id)
@@ -271,14 +280,17 @@ class FlowService:
             raise ApiError(404, str(error)) from None
 
     def pause(self, name: str) -> dict[str, Any]:
+        """Pause flow ``name``'s worker; returns its view."""
         self.session(name).pause()
         return self.worker_view(name)
 
     def resume(self, name: str) -> dict[str, Any]:
+        """Continue flow ``name``'s worker (parked activations first); returns its view."""
         self.session(name).resume()
         return self.worker_view(name)
 
     def step(self, name: str) -> dict[str, Any]:
+        """Run one activation (pausing first); its view, with ``stepped`` the record or None."""
         session = self.session(name)
         with as_api_errors():
             record = session.step(timeout=10)
@@ -294,6 +306,7 @@ class FlowService:
         return self.runtime.worker_for(self.flow(name)).inspect(max_items=20)
 
     def worker_view(self, name: str) -> dict[str, Any]:
+        """Flow ``name``'s worker, read at one instant: held, queues, jobs, counters."""
         view = self._view(name)
         return {
             "worker_id": view.worker_id,
@@ -318,6 +331,7 @@ class FlowService:
         }
 
     def workers(self) -> list[dict[str, Any]]:
+        """Every worker of the runtime, with its flow and status."""
         return [
             {
                 "worker_id": w.worker_id,
