@@ -33,6 +33,11 @@ def as_api_errors() -> Iterator[None]:
 
 
 def object_body(body: Any, allowed: tuple[str, ...], what: str) -> dict[str, Any]:
+    """``body`` as a JSON object with only ``allowed`` keys (None is an empty one).
+
+    Raises:
+        ApiError: 422 naming a wrong type, or an unknown key and the closest allowed one.
+    """
     if body is None:
         return {}
     if not isinstance(body, dict):
@@ -48,6 +53,7 @@ def object_body(body: Any, allowed: tuple[str, ...], what: str) -> dict[str, Any
 
 
 def check_str(value: Any, key: str) -> None:
+    """422 unless ``value`` (the body's ``key``) is a non-empty string."""
     if not isinstance(value, str) or not value:
         raise ApiError(422, f'"{key}" must be a non-empty string, got {json_kind(value)}')
 

@@ -26,6 +26,7 @@ def describe_job(job: JobContext) -> dict[str, Any]:
 
 
 def describe_record(record: ActivationRecord) -> dict[str, Any]:
+    """An activation: its routine, job, inputs, emits, duration and error."""
     return {
         "seq": record.seq,
         "routine_id": record.routine_id,
@@ -38,6 +39,7 @@ def describe_record(record: ActivationRecord) -> dict[str, Any]:
 
 
 def describe_breakpoint(bp: Breakpoint) -> dict[str, Any]:
+    """A breakpoint: its id (for DELETE), where it is, and how often it fired."""
     return {
         "id": bp.id,
         "routine": bp.routine_id,
