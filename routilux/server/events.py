@@ -116,7 +116,7 @@ class EventHub(Observer):
     """
 
     def __init__(
-        self, *, client_buffer: int = 2048, ring_size: int = 1 << 20, interval: float = 0.05
+        self, *, client_buffer: int = 2048, ring_size: int = 1 << 20, interval: float = 0.01
     ) -> None:
         self.client_buffer = client_buffer
         self.runtime: Engine | None = None
