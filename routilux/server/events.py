@@ -197,9 +197,7 @@ class EventHub(Observer):
         if not items:
             return 0
         with self._lock:
-            for item in items:
-                if isinstance(item, ActivationRecord):
-                    self._note_locked(item)
+            self._note_locked(items)
             first = self.numbered + 1
             self.numbered += len(items)
         subscribers = self._subscribers
@@ -217,21 +215,38 @@ class EventHub(Observer):
 
     # -- activity (read from request threads) -----------------------------------------------
 
-    def _note_locked(self, record: ActivationRecord) -> None:
-        job = record.job
-        flow = job.flow_name if job is not None else "?"
-        activity = self._activity.get(flow)
-        if activity is None:
-            activity = self._activity[flow] = FlowActivity()
-        routine = record.routine_id
-        activity.last = routine
-        for event, _ in record.emitted:
-            activity.emitted[(routine, event)] += 1
-        if record.duration is not None:
-            histogram = activity.durations.get(routine)
-            if histogram is None:
-                histogram = activity.durations[routine] = Histogram()
-            histogram.observe(record.duration)
+    def _note_locked(self, items: list[object]) -> None:
+        # About a microsecond per record on the loop's thread, which shares the GIL with the
+        # workers: kept to local lookups, one histogram bucket, one dict per flow.
+        activities = self._activity
+        bucket_of = bisect.bisect_left
+        bounds = DURATION_BUCKETS
+        flow_name, activity = None, None
+        for record in items:
+            if not isinstance(record, ActivationRecord):
+                continue
+            job = record.job
+            flow = job.flow_name if job is not None else "?"
+            if flow != flow_name:
+                activity = activities.get(flow)
+                if activity is None:
+                    activity = activities[flow] = FlowActivity()
+                flow_name = flow
+            assert activity is not None
+            routine = record.routine_id
+            activity.last = routine
+            emitted = record.emitted
+            if emitted:
+                counts = activity.emitted
+                for event, _ in emitted:
+                    counts[(routine, event)] += 1
+            duration = record.duration
+            if duration is not None:
+                histogram = activity.durations.get(routine)
+                if histogram is None:
+                    histogram = activity.durations[routine] = Histogram()
+                histogram.buckets[bucket_of(bounds, duration)] += 1
+                histogram.total += duration
 
     def note_stepped(self, flow: str, record: ActivationRecord) -> None:
         """Show a stepped activation at once (a step returns before the next drain)."""
