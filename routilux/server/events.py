@@ -57,10 +57,6 @@ class Histogram:
     buckets: list[int] = field(default_factory=lambda: [0] * (len(DURATION_BUCKETS) + 1))
     total: float = 0.0
 
-    def observe(self, value: float) -> None:
-        self.buckets[bisect.bisect_left(DURATION_BUCKETS, value)] += 1
-        self.total += value
-
 
 @dataclass
 class FlowActivity:
