@@ -34,6 +34,13 @@ __all__ = ["serve"]
     is_flag=True,
     help="Time every activation for the /metrics duration histogram (costs per activation).",
 )
+@click.option(
+    "--grace",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="On stop, seconds running jobs get to finish before the rest are cancelled.",
+)
 def serve(
     flow_refs: tuple[str, ...],
     host: str,
@@ -43,6 +50,7 @@ def serve(
     threads: int | None,
     max_body: int,
     durations: bool,
+    grace: float,
 ) -> None:
     """Serve flows over HTTP: API, WebSocket events, live page at /, /metrics, /health.
 
@@ -70,5 +78,6 @@ def serve(
             threads=threads,
             max_body=max_body,
             durations=durations,
+            grace=grace,
             announce=lambda url: click.echo(f"routilux serving on {url}", err=True),
         )

@@ -193,6 +193,7 @@ def serve_flows(
     threads: int | None = None,
     max_body: int = 1 << 20,
     durations: bool = False,
+    grace: float = 10.0,
     announce: Callable[[str], None] = print,
 ) -> None:
     """Serve ``flows`` until interrupted (what ``routilux serve`` runs).
@@ -206,6 +207,7 @@ def serve_flows(
         threads: Thread pool size of the runtime.
         max_body: Largest request body accepted, in bytes.
         durations: Observe every activation for the duration histogram (see create_app).
+        grace: On stop, seconds running jobs get to finish before the rest are cancelled.
         announce: Called with the live page's URL (token included) once listening.
     """
     runtime = Runtime(thread_pool_size=threads, store=store)
@@ -228,4 +230,4 @@ def serve_flows(
     try:
         asyncio.run(main())
     finally:
-        runtime.shutdown(wait=False)
+        runtime.shutdown(wait=True, timeout=grace)
