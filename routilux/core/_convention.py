@@ -47,7 +47,7 @@ def calling_form(logic: Logic, n_slots: int, routine_id: str | None, *, warn: bo
 
     Raises:
         ConfigurationError: The signature fits no accepted form, is ambiguous, or the logic
-            is a generator or a coroutine function.
+            is a generator or an async generator function.
     """
     function, bound = _function_of(logic)
     verdict = None
@@ -172,9 +172,20 @@ def _generator_problem(logic: Logic) -> str | None:
             "is a generator function: it would return a generator without running. "
             f"Emit with self.emit(...) instead of yield; {ACCEPTED_FORMS}"
         )
-    if inspect.iscoroutinefunction(target) or inspect.isasyncgenfunction(target):
+    if inspect.isasyncgenfunction(target):
         return (
-            "is 'async def': async logic is not supported yet (it is planned in its own "
-            f"issue); write it as a plain def for now; {ACCEPTED_FORMS}"
+            "is an async generator function: it would return an async generator without "
+            f"running. Emit with self.emit(...) instead of yield; {ACCEPTED_FORMS}"
         )
     return None
+
+
+def is_async(logic: Logic) -> bool:
+    """Whether ``logic`` is a coroutine function (``async def``), which the runtime awaits
+    on its event loop instead of calling in a drainer thread."""
+    target: Any = logic
+    while isinstance(target, functools.partial):
+        target = target.func
+    if not inspect.isroutine(target):
+        target = type(target).__call__  # a callable object: what runs is its __call__
+    return inspect.iscoroutinefunction(target)

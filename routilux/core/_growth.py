@@ -13,10 +13,13 @@ import sys
 import threading
 from typing import TYPE_CHECKING
 
+from routilux.core._node import BLOCKING, INLINE
+
 if TYPE_CHECKING:
+    from routilux.core._node import Node
     from routilux.core._timers import DelayedCalls
 
-__all__ = ["SPAWN_CHECK_MARGIN", "DrainerGrowth", "spawn_check_delay"]
+__all__ = ["SPAWN_CHECK_MARGIN", "DrainerGrowth", "observe", "spawn_check_delay"]
 
 # A drainer can be kept from running for a GIL switch interval by any other Python thread
 # (a loop posting into the flow, say); only a longer stall means its logic is blocked.
@@ -25,6 +28,33 @@ SPAWN_CHECK_MARGIN = 0.001
 
 def spawn_check_delay() -> float:
     return sys.getswitchinterval() + SPAWN_CHECK_MARGIN
+
+
+# Logic that waits more than it computes (I/O, sleep, a lock) is *blocking*: each of its
+# activations gets a drainer of its own at once, up to thread_pool_size, instead of after a
+# spawn check. Tiny logic stays on one thread. The verdict comes from timing some
+# activations (wall clock against the thread's CPU time): every one of the first few, then
+# one in SAMPLE_EVERY, so a routine that starts or stops blocking is noticed.
+BLOCKING_MIN_WALL = 0.0002  # seconds; shorter activations are never called blocking
+BLOCKING_MAX_CPU_SHARE = 0.5
+WARM_UP_SAMPLES = 16
+SAMPLE_EVERY = 32
+VOTES_TO_SWITCH = 3  # timed activations in a row that disagree with the current verdict
+
+
+def observe(node: Node, wall: float, cpu: float) -> None:
+    """Take one timed activation of ``node`` into its blocking verdict."""
+    blocks = wall >= BLOCKING_MIN_WALL and cpu < BLOCKING_MAX_CPU_SHARE * wall
+    node.samples += 1
+    node.sample_in = 1 if node.samples < WARM_UP_SAMPLES else SAMPLE_EVERY
+    if blocks == (node.dispatch == BLOCKING):
+        node.block_votes = 0
+        return
+    node.block_votes += 1
+    if node.block_votes >= VOTES_TO_SWITCH:
+        # A single GIL stall can make tiny logic look blocked once; three in a row cannot.
+        node.dispatch = BLOCKING if blocks else INLINE
+        node.block_votes = 0
 
 
 class DrainerGrowth:

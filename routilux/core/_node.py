@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from routilux.core._convention import is_async
 from routilux.core.error_handler import ErrorHandler, ErrorStrategy
 from routilux.core.policies import is_all_slots_ready, is_immediate
 from routilux.core.queue import SlotQueue
@@ -14,7 +15,16 @@ if TYPE_CHECKING:
     from routilux.core.flow import Flow
     from routilux.core.routine import Routine
 
-__all__ = ["ALL_SLOTS_READY", "IMMEDIATE_ONE_SLOT", "STUB", "Node", "build_nodes"]
+__all__ = [
+    "ALL_SLOTS_READY",
+    "ASYNC",
+    "BLOCKING",
+    "IMMEDIATE_ONE_SLOT",
+    "INLINE",
+    "STUB",
+    "Node",
+    "build_nodes",
+]
 
 _DEFAULT_HANDLER = ErrorHandler(ErrorStrategy.STOP)
 
@@ -23,6 +33,13 @@ _DEFAULT_HANDLER = ErrorHandler(ErrorStrategy.STOP)
 IMMEDIATE_ONE_SLOT = "immediate_one_slot"
 ALL_SLOTS_READY = "all_slots_ready"
 STUB = "stub"
+
+# Where a node's logic runs (Node.dispatch): in the drainer that decided it (INLINE), in it
+# too but with another drainer started first because the logic blocks (BLOCKING, learnt
+# while running: see _growth.py), or awaited on the runtime's event loop (ASYNC).
+INLINE = 0
+BLOCKING = 1
+ASYNC = 2
 
 
 class Node:
@@ -34,16 +51,21 @@ class Node:
 
     __slots__ = (
         "activations",
+        "block_votes",
+        "dispatch",
         "error_handler",
         "failures",
         "fast_policy",
         "logic",
+        "max_concurrency",
         "policy",
         "queue_list",
         "queues",
         "routes",
         "routine",
         "routine_id",
+        "sample_in",
+        "samples",
         "single_routes",
         "slot_names",
         "worker",
@@ -81,6 +103,15 @@ class Node:
         self.single_routes: dict[str, tuple[Node, SlotQueue]] = {}
         self.activations = 0
         self.failures = 0
+        written = routine.get_logic()
+        asynchronous = written is not None and is_async(written)
+        self.dispatch = ASYNC if asynchronous else INLINE
+        self.max_concurrency: int | None = routine.max_concurrency
+        # Blocking detection (_growth.observe): activations until the next timed one, how
+        # many were timed, and the votes in a row for switching between INLINE and BLOCKING.
+        self.sample_in = 1
+        self.samples = 0
+        self.block_votes = 0
 
     def __repr__(self) -> str:
         return f"<Node {self.routine_id}>"

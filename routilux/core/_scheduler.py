@@ -19,20 +19,32 @@ Regular installs compile this module with mypyc (see setup.py); keep it fully ty
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import logging
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from time import thread_time
 from typing import TYPE_CHECKING, Any
 
 from routilux.core._context import current_activation
-from routilux.core._growth import DrainerGrowth
+from routilux.core._growth import DrainerGrowth, observe
 from routilux.core._hook_table import HookTable, call_hook, hook_failed
+from routilux.core._loop import run_attempts
 from routilux.core._names import unknown
 from routilux.core._next import ask_policy, take_all_slots_ready, take_immediate
-from routilux.core._node import ALL_SLOTS_READY, IMMEDIATE_ONE_SLOT, STUB, Node, build_nodes
+from routilux.core._node import (
+    ALL_SLOTS_READY,
+    ASYNC,
+    BLOCKING,
+    IMMEDIATE_ONE_SLOT,
+    INLINE,
+    STUB,
+    Node,
+    build_nodes,
+)
 from routilux.core.activation import ActivationRecord
 from routilux.core.error_handler import ErrorStrategy
 from routilux.core.errors import (
@@ -58,6 +70,15 @@ _WALL_OFFSET = time.time() - time.perf_counter()
 # Enum members read once: a module constant is cheaper than an attribute of the enum class.
 _PAUSED = WorkerStatus.PAUSED
 _BUSY = WorkerStatus.RUNNING
+
+
+class DrainerCell:
+    """Where a drainer thread keeps the activation it runs (compared by identity)."""
+
+    __slots__ = ("activation",)
+
+    def __init__(self) -> None:
+        self.activation: ActivationRecord | None = None
 
 
 class Scheduler(DrainerGrowth):
@@ -86,8 +107,9 @@ class Scheduler(DrainerGrowth):
         self._jobs: dict[str, JobContext] = {}
         self._seq = itertools.count(1)
         self._quiet_waiters = 0  # threads in wait_until_quiet: notify only when there are any
+        self._offloaded = 0  # activations handed to the event loop and not yet completed
         # One cell per drainer thread holding the activation it runs (for shutdown's report).
-        self._cells: list[list[ActivationRecord | None]] = []
+        self._cells: list[DrainerCell] = []
         self._observers: list[Observer] = []
         self._hooks = HookTable([*runtime._observers])
         # Set by Worker.locked() while a thread holds the lock through it, so inspection
@@ -320,7 +342,7 @@ class Scheduler(DrainerGrowth):
         set_current = current_activation.set
         clock = time.perf_counter
         finished: ActivationRecord | None = None
-        cell: list[ActivationRecord | None] = [None]
+        cell = DrainerCell()
         with lock:
             self._cells.append(cell)
             self._running += 1
@@ -329,6 +351,8 @@ class Scheduler(DrainerGrowth):
         outer = set_current(None)
         try:
             while True:
+                dispatch = INLINE
+                grow = False
                 with lock:
                     if finished is not None:
                         self._book_locked(finished)
@@ -341,6 +365,13 @@ class Scheduler(DrainerGrowth):
                         self._cells.remove(cell)
                         if self._quiet_waiters and self._running == 0:
                             self._changed.notify_all()
+                    else:
+                        dispatch = activation._node.dispatch
+                        if dispatch == ASYNC:
+                            self._offloaded += 1
+                        elif dispatch == BLOCKING:
+                            # This drainer is about to block: another one takes what waits.
+                            grow = self._grow_for_blocking_locked()
                 if activation is None:
                     # A post may have gone into the inbox after _next_locked emptied it,
                     # seeing this drainer still counted: look once more now that it is not.
@@ -348,24 +379,40 @@ class Scheduler(DrainerGrowth):
                         finished = None
                         continue
                     return
-                cell[0] = activation
+                if grow:
+                    self._start_drainer()
+                if dispatch == ASYNC:
+                    self.runtime._async_loop().submit(self, activation)
+                    finished = None
+                    continue
+                cell.activation = activation
                 set_current(activation)
                 activation.attempts += 1
                 hooks = self._hooks
+                node = activation._node
+                # Some activations are timed against the thread's CPU time, to tell logic
+                # that blocks from logic that computes (_growth.observe).
+                node.sample_in -= 1
+                sampled = node.sample_in <= 0
+                cpu = thread_time() if sampled else 0.0
                 # Only observers see a drained activation's record: time it only for them.
                 timed = hooks.timed
-                start = clock() if timed else 0.0
+                start = clock() if timed or sampled else 0.0
                 inputs = activation.inputs
-                logic = activation._node.logic
+                logic = node.logic
                 assert logic is not None  # stubs never become activations
                 try:
                     if len(inputs) == 1:
                         # One slot, as most routines have: a plain call, no argument tuple.
                         for only in inputs.values():
-                            logic(only, activation.policy_message, state)
+                            result = logic(only, activation.policy_message, state)
                     else:
-                        logic(*inputs.values(), activation.policy_message, state)
+                        result = logic(*inputs.values(), activation.policy_message, state)
+                    if result is not None:
+                        _refuse_awaitable(activation, result)
                 except BaseException as exc:
+                    if sampled:
+                        observe(node, clock() - start, thread_time() - cpu)
                     delay = self._failed_attempt(activation, exc, start or clock())
                     if delay is not None:
                         # Another attempt is due later: this drainer moves on meanwhile.
@@ -374,6 +421,8 @@ class Scheduler(DrainerGrowth):
                         finished = None
                         continue
                 else:
+                    if sampled:
+                        observe(node, clock() - start, thread_time() - cpu)
                     if timed:
                         activation.started_at = _WALL_OFFSET + start
                         activation.duration = clock() - start
@@ -390,7 +439,7 @@ class Scheduler(DrainerGrowth):
         finally:
             current_activation.reset(outer)
 
-    def _rejoin(self, cell: list[ActivationRecord | None]) -> bool:
+    def _rejoin(self, cell: DrainerCell) -> bool:
         """Whether a leaving drainer should stay for posts that came in as it left."""
         with self._lock:
             self._take_posts_locked()
@@ -402,6 +451,32 @@ class Scheduler(DrainerGrowth):
             self._running += 1
             self._cells.append(cell)
             return True
+
+    def _grow_for_blocking_locked(self) -> bool:
+        """Start one more drainer now if work waits and the pool allows (blocking logic)."""
+        if self._paused or self._stopped or self._drainers >= self._max_drainers:
+            return False
+        if self._backlog_locked() <= 0:
+            return False
+        self._drainers += 1
+        return True
+
+    def _complete(self, activation: ActivationRecord) -> None:
+        """The one completion path of an activation that ran elsewhere (the event loop):
+        hand the record to the observers (history, store), then book it."""
+        hooks = self._hooks
+        for sink in hooks.sinks:
+            call_hook(sink, activation)
+        for hook in hooks.activation_finished:
+            call_hook(hook, self, activation)
+        with self._lock:
+            self._offloaded -= 1
+            self._book_locked(activation)
+            if self._quiet_waiters and self._offloaded == 0:
+                self._changed.notify_all()
+            spawn = self._wants_drainer_locked(False)
+        if spawn:
+            self._start_drainer()
 
     # -- deciding what runs next ---------------------------------------------------------
 
@@ -517,6 +592,12 @@ class Scheduler(DrainerGrowth):
     def _run_inline(self, activation: ActivationRecord) -> None:
         """Run every attempt of ``activation`` in the calling thread (``step()``), waiting
         out retry delays here: the caller is a user's thread, not a drainer."""
+        if activation._node.dispatch == ASYNC:
+            # Awaited on the runtime's loop while this thread waits: one activation, with
+            # its retries, exactly as a drained one, and stepped like any other.
+            self.runtime._async_loop().run(run_attempts(self, activation))
+            self._after_inline(activation)
+            return
         token = current_activation.set(activation)
         try:
             while True:
@@ -526,7 +607,11 @@ class Scheduler(DrainerGrowth):
                 logic = activation._node.logic
                 assert logic is not None
                 try:
-                    logic(*activation.inputs.values(), activation.policy_message, self.state)
+                    result = logic(
+                        *activation.inputs.values(), activation.policy_message, self.state
+                    )
+                    if result is not None:
+                        _refuse_awaitable(activation, result)
                 except BaseException as exc:
                     delay = self._failed_attempt(activation, exc, start)
                     if delay is None:
@@ -539,6 +624,9 @@ class Scheduler(DrainerGrowth):
                 break
         finally:
             current_activation.reset(token)
+        self._after_inline(activation)
+
+    def _after_inline(self, activation: ActivationRecord) -> None:
         hooks = self._hooks
         for sink in hooks.sinks:
             call_hook(sink, activation)
@@ -624,6 +712,20 @@ class Scheduler(DrainerGrowth):
                 unknown("routine", routine_id, self.nodes, f"flow {self.flow_name!r}")
             )
         return node
+
+
+def _refuse_awaitable(activation: ActivationRecord, result: object) -> None:
+    """Logic returned something to await without being ``async def`` (a lambda returning a
+    coroutine, say): it never ran, so fail the attempt rather than report success."""
+    if inspect.isawaitable(result):
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()  # no "never awaited" warning: this error says it
+        raise ConfigurationError(
+            f"logic of routine {activation.routine_id!r} returned {type(result).__name__} "
+            "without being 'async def', so the runtime cannot await it; declare the logic "
+            "'async def' (it is then awaited on the runtime's event loop)"
+        )
 
 
 def emit_in_context(routine: object, event: str, data: dict[str, Any]) -> bool:

@@ -16,6 +16,7 @@ from concurrent.futures import Executor
 from types import TracebackType
 from typing import Any
 
+from routilux.core._loop import AsyncLoop
 from routilux.core._pool import DaemonPool, ExecutorPool
 from routilux.core._timers import DelayedCalls
 from routilux.core.activation import ActivationRecord
@@ -101,6 +102,7 @@ class Engine:
         # A KeyboardInterrupt or SystemExit raised by logic in a pool thread, to raise again
         # in the thread that waits (a pool thread would swallow it).
         self._interrupt: BaseException | None = None
+        self._loop: AsyncLoop | None = None  # started with the first async routine
         self._closed = False
 
     def __repr__(self) -> str:
@@ -258,6 +260,16 @@ class Engine:
         for worker in retire:
             worker.stop()
 
+    def _async_loop(self) -> AsyncLoop:
+        """The event loop ``async def`` logic is awaited on, started on first use."""
+        loop = self._loop
+        if loop is None:
+            with self._lock:
+                if self._loop is None:
+                    self._loop = AsyncLoop(f"routilux-{self.runtime_id}-loop")
+                loop = self._loop
+        return loop
+
     # -- workers -------------------------------------------------------------------------
 
     def get_worker(self, worker_id: str) -> Worker:
@@ -390,6 +402,9 @@ class Engine:
         self._timers.close()
         remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
         self._pool.shutdown(wait=wait, timeout=remaining)
+        if self._loop is not None:
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            self._loop.close(remaining if wait else 0)
         stuck = [a for worker in workers for a in worker.running_activations()]
         if stuck and wait:
             _log.warning(

@@ -60,6 +60,7 @@ class Routine:
         self._logic: Logic | None = None
         self._policy: ActivationPolicy = immediate_policy()
         self._error_handler: ErrorHandler | None = None
+        self._max_concurrency: int | None = None
         self.routine_id: str | None = None
         self.flow: Any = None
 
@@ -166,8 +167,8 @@ class Routine:
 
         Raises:
             ConfigurationError: The signature fits no accepted form or is ambiguous, or the
-                logic is a generator or ``async def`` function; the message shows the
-                accepted forms.
+                logic is a generator or an async generator; the message shows the accepted
+                forms. (``async def`` logic is fine: the runtime awaits it.)
         """
         logic = self.get_logic()
         if logic is None:
@@ -193,6 +194,26 @@ class Routine:
     @property
     def error_handler(self) -> ErrorHandler | None:
         return self._error_handler
+
+    @_check.suggests_keywords
+    def set_max_concurrency(self, limit: int | None) -> None:
+        """How many activations of this routine's ``async def`` logic may be awaited at
+        once, per worker (None, the default: no limit beyond what is queued).
+
+        Raises:
+            TypeError: ``limit`` is not an int or None.
+            ValueError: ``limit`` is below 1.
+        """
+        if limit is not None:
+            if not isinstance(limit, int) or isinstance(limit, bool):
+                raise TypeError(f"limit must be an int or None, got {limit!r}")
+            if limit < 1:
+                raise ConfigurationError(f"limit must be >= 1 or None, got {limit}")
+        self._max_concurrency = limit
+
+    @property
+    def max_concurrency(self) -> int | None:
+        return self._max_concurrency
 
     # -- configuration -------------------------------------------------------------------
 

@@ -117,12 +117,13 @@ class Worker(Scheduler):
             self._start_drainer()
 
     def wait_until_quiet(self, timeout: float | None = None) -> bool:
-        """Wait until the worker is paused and no activation is running."""
+        """Wait until the worker is paused and no activation is running (in a drainer or
+        on the event loop)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._lock:
             self._quiet_waiters += 1
             try:
-                while not (self._paused and self._running == 0):
+                while not (self._paused and self._running == 0 and self._offloaded == 0):
                     remaining = None if deadline is None else deadline - time.monotonic()
                     if remaining is not None and remaining <= 0:
                         return False
@@ -321,7 +322,7 @@ class Worker(Scheduler):
         """The activation each live drainer thread took last: at a shutdown that timed out,
         the ones still running."""
         with self._lock:
-            return [cell[0] for cell in self._cells if cell[0] is not None]
+            return [cell.activation for cell in self._cells if cell.activation is not None]
 
 
 def _first(items: deque[QueuedItem], n: int | None) -> tuple[QueuedItem, ...]:

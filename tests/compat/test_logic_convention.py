@@ -110,8 +110,8 @@ def gen_logic(s0: Any, policy_message: Any, worker_state: Any) -> Iterator[Any]:
     yield s0
 
 
-async def async_logic(s0: Any, policy_message: Any, worker_state: Any) -> None:
-    pass
+async def async_generator_logic(s0: Any, policy_message: Any, worker_state: Any) -> Any:
+    yield s0
 
 
 class GeneratorCallable:
@@ -125,11 +125,11 @@ class GeneratorCallable:
         (gen_logic, "generator function"),
         (functools.partial(gen_logic), "generator function"),
         (GeneratorCallable(), "generator function"),
-        (async_logic, "async logic is not supported yet"),
+        (async_generator_logic, "async generator function"),
     ],
-    ids=["generator", "partial-generator", "generator-callable", "async"],
+    ids=["generator", "partial-generator", "generator-callable", "async-generator"],
 )
-def test_generator_and_async_logic_are_refused_when_the_flow_starts(logic: Any, match: str) -> None:
+def test_generator_logic_is_refused_when_the_flow_starts(logic: Any, match: str) -> None:
     flow = Flow("refused")
     routine = routine_with(logic)
     routine.routine_id = None
