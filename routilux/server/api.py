@@ -100,12 +100,8 @@ async def flow_diagram(request: Request) -> Response:
 
 async def post_job(request: Request) -> Response:
     body = await read_json(request)
-    service = _service(request)
-    if service.runtime.store is None:
-        # Without a store a post only queues (no lock, no disk): a thread hop would cost more.
-        job = service.post(_flow(request), body)
-    else:
-        job = await run_in_threadpool(service.post, _flow(request), body)
+    # Off the event loop: a post may run observers' hooks (user code, or the store's write).
+    job = await run_in_threadpool(_service(request).post, _flow(request), body)
     return json_response(describe_job(job), 201)
 
 
