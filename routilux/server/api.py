@@ -1,5 +1,7 @@
-"""The HTTP endpoints: each reads the request, calls :class:`FlowService` off the event loop,
-and answers JSON. :data:`ENDPOINTS` lists them once, for the router and the OpenAPI document."""
+"""The HTTP endpoints, listed once in :data:`ENDPOINTS` for the router and the OpenAPI document.
+
+Each reads the request, calls :class:`FlowService` off the event loop (it takes workers'
+locks, and a post may run observers' hooks) and answers JSON."""
 
 from __future__ import annotations
 
@@ -85,11 +87,14 @@ class Endpoint:
 
 async def list_flows(request: Request) -> Response:
     service = _service(request)
-    return json_response([service.describe_flow(name) for name in sorted(service.flows)])
+    flows = await run_in_threadpool(
+        lambda: [service.describe_flow(n) for n in sorted(service.flows)]
+    )
+    return json_response(flows)
 
 
 async def show_flow(request: Request) -> Response:
-    return json_response(_service(request).describe_flow(_flow(request)))
+    return json_response(await run_in_threadpool(_service(request).describe_flow, _flow(request)))
 
 
 async def flow_diagram(request: Request) -> Response:
@@ -115,7 +120,7 @@ async def list_jobs(request: Request) -> Response:
 
 
 async def show_job(request: Request) -> Response:
-    job = _service(request).job(request.path_params["job_id"])
+    job = await run_in_threadpool(_service(request).job, request.path_params["job_id"])
     return json_response(describe_job(job))
 
 
@@ -143,7 +148,7 @@ async def fork_job(request: Request) -> Response:
 
 
 async def list_breakpoints(request: Request) -> Response:
-    bps = _service(request).breakpoints(_flow(request))
+    bps = await run_in_threadpool(_service(request).breakpoints, _flow(request))
     return json_response([describe_breakpoint(bp) for bp in bps])
 
 
@@ -178,7 +183,7 @@ async def resume(request: Request) -> Response:
 
 
 async def list_workers(request: Request) -> Response:
-    return json_response(_service(request).workers())
+    return json_response(await run_in_threadpool(_service(request).workers))
 
 
 _POST_BODY = {
