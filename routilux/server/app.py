@@ -90,19 +90,27 @@ def create_app(
         return json_response(report, 200 if report["ok"] else 503)
 
     async def events(websocket: WebSocket) -> None:
-        await websocket.accept()
         subscriber = hub.subscribe()
-        sender = asyncio.get_running_loop().create_task(_send_events(websocket, subscriber))
+        loop = asyncio.get_running_loop()
         try:
-            while True:  # a client says nothing; this notices when it leaves
-                message = await websocket.receive()
-                if message["type"] == "websocket.disconnect":
-                    break
-        except WebSocketDisconnect:
-            pass
+            # Observing before the handshake completes: a client that posts as soon as it
+            # is connected sees that job's events.
+            await asyncio.to_thread(hub.settle)
+            await websocket.accept()
+            sender = loop.create_task(_send_events(websocket, subscriber))
+            try:
+                while True:  # a client says nothing; this notices when it leaves
+                    message = await websocket.receive()
+                    if message["type"] == "websocket.disconnect":
+                        break
+            except WebSocketDisconnect:
+                pass
+            finally:
+                sender.cancel()
         finally:
             hub.unsubscribe(subscriber)
-            sender.cancel()
+            # Not awaited: detaching may wait for workers' locks, and the client is gone.
+            loop.run_in_executor(None, hub.settle)
 
     document = openapi_document(ENDPOINTS, __version__)
 

@@ -118,6 +118,7 @@ class EventHub(Observer):
         self.runtime: Engine | None = None
         self.always = False
         self._observing = False
+        self._observe_lock = threading.Lock()
         self.interval = interval
         self.numbered = 0
         self._ring: deque[object] = deque(maxlen=ring_size)
@@ -147,21 +148,31 @@ class EventHub(Observer):
         """Observe ``runtime`` while someone subscribes (or ``always``)."""
         self.runtime = runtime
         self.always = always
-        self._observe(always)
+        self.settle()
 
     def unbind(self) -> None:
         """Stop observing the runtime."""
-        self._observe(False)
-        self.runtime = None
+        with self._observe_lock:
+            if self.runtime is not None and self._observing:
+                self.runtime.remove_observer(self)
+            self._observing = False
+            self.runtime = None
 
-    def _observe(self, on: bool) -> None:
-        if self.runtime is None or on == self._observing:
-            return
-        if on:
-            self.runtime.add_observer(self)
-        else:
-            self.runtime.remove_observer(self)
-        self._observing = on
+    def settle(self) -> None:
+        """Observe the runtime if anyone subscribes (or ``always``), else stop.
+
+        Attaching takes every worker's lock, where observers' hooks (user code) may run:
+        call it from a thread that may wait, not from the event loop.
+        """
+        with self._observe_lock:
+            wanted = self.always or bool(self._subscribers)
+            if self.runtime is None or wanted == self._observing:
+                return
+            if wanted:
+                self.runtime.add_observer(self)
+            else:
+                self.runtime.remove_observer(self)
+            self._observing = wanted
 
     @property
     def observing(self) -> bool:
@@ -169,15 +180,14 @@ class EventHub(Observer):
         return self._observing
 
     def subscribe(self) -> Subscriber:
+        """A new subscriber; :meth:`settle` then attaches the hub if it was not."""
         subscriber = Subscriber(self.client_buffer)
         self._subscribers = [*self._subscribers, subscriber]
-        self._observe(True)
         return subscriber
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
+        """Forget ``subscriber``; :meth:`settle` then detaches the hub if it was the last."""
         self._subscribers = [s for s in self._subscribers if s is not subscriber]
-        if not self._subscribers:
-            self._observe(self.always)
 
     @property
     def dropped(self) -> int:
