@@ -5,7 +5,10 @@ Run: ``.venv/bin/python bench/store_crash.py [--kills 100] [--seed N]``
 Each kill runs the fan-out job of ``tests/store/crash_check.py`` (161 activations, two
 threads) in a child process, kills it after a random delay, reopens the store, resumes the
 job in this process and checks: nothing lost, nothing duplicated, no completed activation
-run again, final outputs equal to a run that never crashed. Exits 1 if any audit fails.
+run again, final outputs equal to a run that never crashed. Then as many kills of the
+counter job (60 activations of one routine overlapping on four threads, each a
+read-modify-write of routine state, ``shared_data`` and ``shared_log``): the worker state
+after the resume must equal an uncrashed run's. Exits 1 if any audit fails.
 """
 
 from __future__ import annotations
@@ -19,7 +22,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.store.crash_check import crash_and_resume, reference
+from tests.store.crash_check import (
+    COUNTER_ITEMS,
+    crash_and_resume,
+    crash_and_resume_counter,
+    reference,
+)
 
 
 def main() -> int:
@@ -51,7 +59,22 @@ def main() -> int:
     print(f"  outputs differing from a run without crash: {differing}")
     for kill, audit in failures:
         print(f"  FAILED kill {kill}: {audit}")
-    return 1 if failures else 0
+    state_failures = []
+    mid, start = 0, time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        for kill in range(args.kills):
+            where = Path(tmp) / f"count{kill}"
+            where.mkdir()
+            state = crash_and_resume_counter(where, random.Random(args.seed * 7_919 + kill))
+            mid += state.committed_before_resume < COUNTER_ITEMS + 1
+            if not state.ok:
+                state_failures.append((kill, state))
+    print(f"{args.kills} kills of the counter job in {time.perf_counter() - start:.1f} s")
+    print(f"  killed mid-job: {mid}; worker state differing from a run without crash: ")
+    print(f"  {len(state_failures)}")
+    for kill, state in state_failures:
+        print(f"  FAILED kill {kill}: {state}")
+    return 1 if failures or state_failures else 0
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from routilux.core.job import JobContext
 from routilux.core.registry import FlowRegistry
 from routilux.core.state import WorkerState
 from routilux.debug.session import DebugSession
-from routilux.store._json import encode
+from routilux.store.codec import encode
 from routilux.store.fork import fork as fork_job
 from routilux.store.recorder import StoreRecorder
 from routilux.store.records import JobRow
@@ -127,6 +127,8 @@ class Runtime(Engine):
         *,
         metadata: dict[str, Any] | None = None,
         job_id: str | None = None,
+        block: bool | None = None,
+        timeout: float | None = None,
     ) -> tuple[WorkerState, JobContext]:
         if self._recorder is not None:
             # Checked before queuing: a post the store cannot record is refused, not lost.
@@ -135,7 +137,15 @@ class Runtime(Engine):
             if job_id is not None:
                 self._recorder.expect_known_id(job_id)
         return super().post(
-            flow, routine_id, slot_name, data, worker_id, metadata=metadata, job_id=job_id
+            flow,
+            routine_id,
+            slot_name,
+            data,
+            worker_id,
+            metadata=metadata,
+            job_id=job_id,
+            block=block,
+            timeout=timeout,
         )
 
     post.__doc__ = Engine.post.__doc__
@@ -166,9 +176,14 @@ class Runtime(Engine):
         return fork_job(self, self._require_recorder(), job_id, step, flows=flows, paused=paused)
 
     def shutdown(self, wait: bool = True, timeout: float | None = None) -> list[Any]:
+        recorder = self._recorder
+        if recorder is not None:
+            recorder.closing()  # jobs the shutdown cancels stay resumable, as after a crash
         stuck = super().shutdown(wait, timeout)
-        if self._owns_store and self._recorder is not None:
-            self._recorder.store.close()
+        if recorder is not None:
+            recorder.release_leases()
+            if self._owns_store:
+                recorder.store.close()
         return stuck
 
     shutdown.__doc__ = Engine.shutdown.__doc__

@@ -81,7 +81,9 @@ class Node:
         self.logic: Callable[..., Any] | None = routine.resolve_logic()
         self.slot_names = tuple(slot.name for slot in routine.slots)
         self.queues = {
-            slot.name: SlotQueue(routine_id, slot.name, slot.max_queue_length)
+            slot.name: SlotQueue(
+                routine_id, slot.name, slot.max_queue_length, slot.on_full, slot.block_timeout
+            )
             for slot in routine.slots
         }
         self.queue_list = tuple(self.queues.values())

@@ -45,6 +45,12 @@ class DaemonPool:
                 self._threads.append(thread)
                 thread.start()
 
+    def lend(self, threads: int) -> None:
+        """Allow ``threads`` more threads (negative: take them back): while a drainer waits
+        for room in a full slot, another may run the routine that makes room."""
+        with self._lock:
+            self._max += threads
+
     def _serve(self) -> None:
         while True:
             task = self._tasks.get()
@@ -84,6 +90,9 @@ class ExecutorPool:
 
     def submit(self, fn: Callable[[], None]) -> None:
         self._executor.submit(fn)
+
+    def lend(self, threads: int) -> None:
+        """A user's executor has the threads it has."""
 
     def shutdown(self, wait: bool = True, timeout: float | None = None) -> list[str]:
         return []

@@ -29,10 +29,10 @@ from collections.abc import Callable
 from time import thread_time
 from typing import TYPE_CHECKING, Any
 
+from routilux.core import _check
 from routilux.core._context import current_activation
 from routilux.core._growth import DrainerGrowth, observe
 from routilux.core._hook_table import HookTable, call_hook, hook_failed
-from routilux.core._loop import run_attempts
 from routilux.core._names import unknown
 from routilux.core._next import ask_policy, take_all_slots_ready, take_immediate
 from routilux.core._node import (
@@ -68,6 +68,9 @@ _log = logging.getLogger("routilux")
 # Wall-clock time = this + perf_counter(): one clock read per activation instead of two.
 _WALL_OFFSET = time.time() - time.perf_counter()
 # Enum members read once: a module constant is cheaper than an attribute of the enum class.
+_FOREVER = float("inf")
+# Which scheduler the current thread drains for, if any (read only when an emit must wait).
+_drainer_thread = threading.local()
 _PAUSED = WorkerStatus.PAUSED
 _BUSY = WorkerStatus.RUNNING
 
@@ -108,6 +111,7 @@ class Scheduler(DrainerGrowth):
         self._seq = itertools.count(1)
         self._quiet_waiters = 0  # threads in wait_until_quiet: notify only when there are any
         self._offloaded = 0  # activations handed to the event loop and not yet completed
+        self._room_waiters = 0  # posts and emits waiting for room in a full "block" slot
         # One cell per drainer thread holding the activation it runs (for shutdown's report).
         self._cells: list[DrainerCell] = []
         self._observers: list[Observer] = []
@@ -135,12 +139,23 @@ class Scheduler(DrainerGrowth):
         *,
         metadata: dict[str, Any] | None = None,
         job_id: str | None = None,
+        block: bool | None = None,
+        timeout: float | None = None,
     ) -> JobContext:
-        """Queue ``data`` in ``routine_id``'s ``slot`` as a new job and return the job."""
+        """Queue ``data`` in ``routine_id``'s ``slot`` as a new job and return the job.
+
+        Into a full bounded slot, ``block`` (default: the slot's ``on_full``) waits for room
+        for at most ``timeout`` seconds (default: the slot's ``block_timeout``) before
+        raising :class:`~routilux.SlotQueueFullError`.
+        """
         node = self._node(routine_id)
         queue = node.queues.get(slot)
         if queue is None:
             raise ConfigurationError(unknown("slot", slot, node.queues, f"routine {routine_id!r}"))
+        if timeout is not None:
+            _check.seconds("timeout", timeout)
+        if block is not None and not isinstance(block, bool):
+            raise TypeError(f"block must be True, False or None, got {block!r}")
         payload = dict(data) if isinstance(data, dict) else ({} if data is None else data)
         job = JobContext(self.flow_name, self.worker_id, job_id=job_id, metadata=metadata)
         item = QueuedItem(payload, job)
@@ -171,33 +186,124 @@ class Scheduler(DrainerGrowth):
                 self._start_drainer()
             return job
         refused: Exception | None = None
-        spawn = False
-        with self._lock:
-            self._take_posts_locked()  # earlier posts of this thread go first
-            if self._stopped:
-                refused = StateError(f"worker {self.worker_id} is stopped; it takes no more posts")
-            elif not queue.has_room():
-                refused = SlotQueueFullError(
-                    f"slot {routine_id}.{slot} is full ({queue.max_length} queued); "
-                    "the post was not accepted"
-                )
-            else:
-                self._jobs[job.job_id] = job
-                self.state._status = _PAUSED if self._paused else _BUSY
-                for hook in self._hooks.job_started:
-                    call_hook(hook, self, job)
-                self._enqueue_locked(node, queue, item, job)
-                job.inflight = 1
-                if not self._drainers or not (
-                    self._spawn_check_armed or self._drainers >= self._max_drainers
-                ):
-                    spawn = self._wants_drainer_locked(False)
+        deadline: float | None = None
+        while True:
+            spawn = False
+            wait_for_room = False
+            with self._lock:
+                self._take_posts_locked()  # earlier posts of this thread go first
+                mode = queue.on_full if block is None else ("block" if block else "raise")
+                if self._stopped:
+                    refused = StateError(
+                        f"worker {self.worker_id} is stopped; it takes no more posts"
+                    )
+                elif not queue.has_room() and mode == "block":
+                    if deadline is None:
+                        wait = queue.block_timeout if timeout is None else timeout
+                        deadline = _FOREVER if wait is None else time.monotonic() + wait
+                    if time.monotonic() >= deadline:
+                        refused = SlotQueueFullError(
+                            f"slot {routine_id}.{slot} stayed full ({queue.max_length} "
+                            "queued) for the whole timeout; the post was not accepted"
+                        )
+                    else:
+                        wait_for_room = True
+                        spawn = self._wait_for_room_locked(deadline)
+                elif not queue.has_room() and mode != "drop_oldest":
+                    refused = SlotQueueFullError(
+                        f"slot {routine_id}.{slot} is full ({queue.max_length} queued); "
+                        "the post was not accepted"
+                    )
+                else:
+                    if not queue.has_room():
+                        self._drop_oldest_locked(queue)
+                    self._jobs[job.job_id] = job
+                    self.state._status = _PAUSED if self._paused else _BUSY
+                    for hook in self._hooks.job_started:
+                        call_hook(hook, self, job)
+                    self._enqueue_locked(node, queue, item, job)
+                    job.inflight = 1
+                    if not self._drainers or not (
+                        self._spawn_check_armed or self._drainers >= self._max_drainers
+                    ):
+                        spawn = self._wants_drainer_locked(False)
+            if spawn:
+                self._start_drainer()
+            if not wait_for_room:
+                break
         if refused is not None:
             self.runtime._job_closed()
             raise refused
-        if spawn:
-            self._start_drainer()
         return job
+
+    def _wait_for_room_locked(self, deadline: float) -> bool:
+        """Wait a while for a full slot to get room (a drainer consuming signals it).
+
+        Returns whether to start a drainer first: with none running, nothing would ever
+        make room. The caller looks at the queue again either way.
+        """
+        if self._wants_drainer_locked(False):
+            return True
+        self._room_waiters += 1
+        try:
+            # Bounded waits: a stop, a resume or a timeout are noticed without a signal.
+            self._changed.wait(max(0.0, min(deadline - time.monotonic(), 0.05)))
+        finally:
+            self._room_waiters -= 1
+        return False
+
+    def _drop_oldest_locked(self, queue: SlotQueue) -> None:
+        """Make room in a full ``drop_oldest`` slot; its job ends when nothing else is left."""
+        dropped = queue.remove_at(0)
+        for hook in self._hooks.slot_dropped:
+            call_hook(hook, self, queue.routine_id, queue.name, dropped)
+
+    def _emit_into_full_locked(self, queue: SlotQueue, node: Node, event: str) -> None:
+        """An emit found ``queue`` full: raise, drop its oldest item, or wait for room.
+
+        Returns once there is room (or raises SlotQueueFullError). A drainer that waits
+        stops counting as one while it waits, and the pool may start a thread in its place:
+        the routine that would make room may need a thread to run.
+        """
+        mode = queue.on_full
+        if mode == "drop_oldest":
+            self._drop_oldest_locked(queue)
+            return
+        if mode != "block":
+            raise self._full(queue, node, event)
+        wait = queue.block_timeout
+        deadline = _FOREVER if wait is None else time.monotonic() + wait
+        in_drainer = getattr(_drainer_thread, "scheduler", None) is self
+        if in_drainer:
+            self._drainers -= 1
+            self._running -= 1
+            self.runtime._pool.lend(1)
+        try:
+            while queue.max_length is not None and len(queue._items) >= queue.max_length:
+                if self._stopped:
+                    raise StateError(
+                        f"worker {self.worker_id} stopped while {node.routine_id}"
+                        f".{event} waited for room in {queue.routine_id}"
+                        f".{queue.name}"
+                    )
+                if time.monotonic() >= deadline:
+                    raise SlotQueueFullError(
+                        f"slot {queue.routine_id}.{queue.name} stayed full "
+                        f"({queue.max_length} queued) for {wait}s; {node.routine_id}.{event} "
+                        "was delivered to no slot"
+                    )
+                if self._wants_drainer_locked(False):
+                    self._start_drainer_locked()
+                self._room_waiters += 1
+                try:
+                    self._changed.wait(max(0.0, min(deadline - time.monotonic(), 0.05)))
+                finally:
+                    self._room_waiters -= 1
+        finally:
+            if in_drainer:
+                self._drainers += 1
+                self._running += 1
+                self.runtime._pool.lend(-1)
 
     def route(
         self, activation: ActivationRecord | None, node: Node, event: str, data: dict[str, Any]
@@ -215,7 +321,9 @@ class Scheduler(DrainerGrowth):
                 if owner._stopped:
                     return  # the job failed or was cancelled: its data goes nowhere
                 if queue.max_length is not None and len(queue._items) >= queue.max_length:
-                    raise self._full(queue, node, event)
+                    self._emit_into_full_locked(queue, node, event)
+                    if owner._stopped:
+                        return  # stopped while waiting for room
                 queue._items.append(item)
                 self._candidates.append((target, owner))
                 if hooks.keeps_produced:
@@ -247,7 +355,9 @@ class Scheduler(DrainerGrowth):
                 return
             for _, queue in targets:
                 if queue.max_length is not None and not queue.has_room():
-                    raise self._full(queue, node, event)
+                    self._emit_into_full_locked(queue, node, event)
+            if job._stopped:
+                return
             candidates = self._candidates
             watched = hooks.slot_received
             keep = activation if activation is not None and hooks.keeps_produced else None
@@ -330,6 +440,12 @@ class Scheduler(DrainerGrowth):
             with self._lock:
                 self._drainers -= 1
 
+    def _start_drainer_locked(self) -> None:
+        try:
+            self.runtime._pool.submit(self._drain)
+        except RuntimeError:
+            self._drainers -= 1
+
     def _drain(self) -> None:
         """A drainer: run activations until there is nothing to do (or the worker pauses).
 
@@ -343,6 +459,7 @@ class Scheduler(DrainerGrowth):
         clock = time.perf_counter
         finished: ActivationRecord | None = None
         cell = DrainerCell()
+        _drainer_thread.scheduler = self  # an emit that waits for room must know
         with lock:
             self._cells.append(cell)
             self._running += 1
@@ -437,6 +554,7 @@ class Scheduler(DrainerGrowth):
                         call_hook(hook, self, activation)
                 finished = activation
         finally:
+            _drainer_thread.scheduler = None
             current_activation.reset(outer)
 
     def _rejoin(self, cell: DrainerCell) -> bool:
@@ -510,6 +628,8 @@ class Scheduler(DrainerGrowth):
             for hook in self._hooks.activation_starting:
                 if call_hook(hook, self, activation) == HOLD:
                     hold = True
+            if self._room_waiters:
+                self._changed.notify_all()  # it took data: a full slot may have room
             if hold and allow_hold:
                 # Parked with its inputs; the next step() or resume() runs it first.
                 self._held.append(activation)
@@ -595,6 +715,8 @@ class Scheduler(DrainerGrowth):
         if activation._node.dispatch == ASYNC:
             # Awaited on the runtime's loop while this thread waits: one activation, with
             # its retries, exactly as a drained one, and stepped like any other.
+            from routilux.core._loop import run_attempts  # asyncio loads with async logic only
+
             self.runtime._async_loop().run(run_attempts(self, activation))
             self._after_inline(activation)
             return

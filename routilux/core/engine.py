@@ -14,9 +14,8 @@ import threading
 import time
 from concurrent.futures import Executor
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from routilux.core._loop import AsyncLoop
 from routilux.core._pool import DaemonPool, ExecutorPool
 from routilux.core._timers import DelayedCalls
 from routilux.core.activation import ActivationRecord
@@ -28,6 +27,9 @@ from routilux.core.job import JobContext
 from routilux.core.registry import FlowRegistry
 from routilux.core.state import WorkerState
 from routilux.core.worker import Worker
+
+if TYPE_CHECKING:
+    from routilux.core._loop import AsyncLoop
 
 __all__ = ["Engine"]
 
@@ -168,6 +170,8 @@ class Engine:
         *,
         metadata: dict[str, Any] | None = None,
         job_id: str | None = None,
+        block: bool | None = None,
+        timeout: float | None = None,
     ) -> tuple[WorkerState, JobContext]:
         """Post ``data`` to ``routine_id``'s ``slot_name`` as a new job.
 
@@ -175,11 +179,23 @@ class Engine:
         several), which is started if there is none. Dicts are copied, so changing yours
         afterwards does not change the job's data.
 
+        Into a full bounded slot, ``block`` (default: the slot's ``on_full``) waits for
+        room, at most ``timeout`` seconds (default: the slot's ``block_timeout``), then
+        raises :class:`~routilux.SlotQueueFullError` naming the slot.
+
         Returns:
             The worker's state and the new job's context.
         """
         worker = self.worker_for(flow, worker_id)
-        job = worker.post(routine_id, slot_name, data, metadata=metadata, job_id=job_id)
+        job = worker.post(
+            routine_id,
+            slot_name,
+            data,
+            metadata=metadata,
+            job_id=job_id,
+            block=block,
+            timeout=timeout,
+        )
         return worker.state, job
 
     def worker_for(self, flow: str | Flow, worker_id: str | None = None) -> Worker:
@@ -264,6 +280,9 @@ class Engine:
         """The event loop ``async def`` logic is awaited on, started on first use."""
         loop = self._loop
         if loop is None:
+            # asyncio costs tens of milliseconds to import: only flows with async logic pay.
+            from routilux.core._loop import AsyncLoop
+
             with self._lock:
                 if self._loop is None:
                     self._loop = AsyncLoop(f"routilux-{self.runtime_id}-loop")

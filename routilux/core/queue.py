@@ -38,12 +38,21 @@ class SlotQueue:
     policy call becomes the activation's input for this slot.
     """
 
-    __slots__ = ("_items", "_taken", "max_length", "name", "routine_id")
+    __slots__ = ("_items", "_taken", "block_timeout", "max_length", "name", "on_full", "routine_id")
 
-    def __init__(self, routine_id: str, name: str, max_length: int | None = None) -> None:
+    def __init__(
+        self,
+        routine_id: str,
+        name: str,
+        max_length: int | None = None,
+        on_full: str = "raise",
+        block_timeout: float | None = None,
+    ) -> None:
         self.routine_id = routine_id
         self.name = name
         self.max_length = max_length
+        self.on_full = on_full  # see Slot: "raise", "block" or "drop_oldest"
+        self.block_timeout = block_timeout
         self._items: deque[QueuedItem] = deque()
         self._taken: list[QueuedItem] = []
 

@@ -70,12 +70,24 @@ class Routine:
 
     # -- ports ---------------------------------------------------------------------------
 
-    def add_slot(self, name: str, max_queue_length: int | None = None, **legacy: Any) -> Slot:
+    def add_slot(
+        self,
+        name: str,
+        max_queue_length: int | None = None,
+        *,
+        on_full: str = "raise",
+        block_timeout: float | None = None,
+        **legacy: Any,
+    ) -> Slot:
         """Declare an input slot.
 
         Args:
             name: Unique among this routine's slots.
             max_queue_length: Positive bound on queued data per worker (None: unbounded).
+            on_full: When that bound is reached: ``"raise"`` (the default),
+                ``"block"`` (wait for room: backpressure) or ``"drop_oldest"``; see
+                :class:`Slot`.
+            block_timeout: With ``on_full="block"``, the longest a post or emit waits.
 
         Returns:
             The :class:`Slot`.
@@ -87,7 +99,15 @@ class Routine:
         for key in legacy:
             if key not in _LEGACY_SLOT_KEYWORDS:
                 raise _check.unexpected_keyword(
-                    "add_slot()", key, ["name", "max_queue_length", *_LEGACY_SLOT_KEYWORDS]
+                    "add_slot()",
+                    key,
+                    [
+                        "name",
+                        "max_queue_length",
+                        "on_full",
+                        "block_timeout",
+                        *_LEGACY_SLOT_KEYWORDS,
+                    ],
                 )
             warnings.warn(
                 f"add_slot({key}=...) has no effect and is deprecated: set the logic with "
@@ -98,7 +118,7 @@ class Routine:
         _check_name("slot", name)
         if name in self._slots:
             raise ConfigurationError(f"{self!r} already has a slot named {name!r}")
-        slot = Slot(name, max_queue_length)
+        slot = Slot(name, max_queue_length, on_full, block_timeout)
         self._slots[name] = slot
         return slot
 

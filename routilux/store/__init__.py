@@ -11,6 +11,15 @@ use the records. The store itself is ``routilux.SqliteStore``:
 >>> store.close()
 """
 
+from routilux.store.errors import (
+    CommitError,
+    CorruptStoreError,
+    ForeignStoreError,
+    StoreError,
+    StoreLockedError,
+    StoreReadOnlyError,
+)
+from routilux.store.opening import open_store
 from routilux.store.recorder import StoreRecorder
 from routilux.store.records import ActivationRow, ItemRow, JobRow
 from routilux.store.resume import unfinished_jobs
@@ -18,9 +27,16 @@ from routilux.store.runtime_support import attach_store
 
 __all__ = [
     "ActivationRow",
+    "CommitError",
+    "CorruptStoreError",
+    "ForeignStoreError",
     "ItemRow",
     "JobRow",
+    "StoreError",
+    "StoreLockedError",
+    "StoreReadOnlyError",
     "StoreRecorder",
     "attach_store",
+    "open_store",
     "unfinished_jobs",
 ]

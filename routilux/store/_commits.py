@@ -11,6 +11,12 @@ that arrives meanwhile waits for the round that carries its write. With one thre
 one transaction per activation, written before the activation is booked; with several it
 is fewer, larger transactions, and no thread waits on another's logic.
 
+Routine and worker state follow the same rule (see ``_state.py``): an activation that read or
+wrote a state key last written by an activation not committed yet needs that activation's
+*state token* (a negative number standing for its writes), exactly as a consumer needs the
+data it consumes. So a checkpoint never holds a state write whose writer is not also in the
+file, and a resume never applies a write twice.
+
 Every write returns from :meth:`CommitQueue.flush` only once it is committed (or given
 up), together with the writes its commit released: so when a worker books an activation,
 everything it and its waiting consumers did is in the file.
@@ -19,11 +25,12 @@ everything it and its waiting consumers did is in the file.
 from __future__ import annotations
 
 import _thread
+import itertools
 import logging
 import threading
 from collections import deque
 
-from routilux.store._writes import ActivationWrite, Batch, StatusWrite, Track, Write
+from routilux.store._writes import ActivationWrite, Batch, StateWrite, StatusWrite, Track, Write
 from routilux.store.sqlite import SqliteStore
 
 __all__ = ["CommitQueue"]
@@ -41,9 +48,7 @@ class CommitQueue:
     """Ordering and group commit of writes into ``store``.
 
     Everything here is guarded by :attr:`lock`, which recorders also hold while they look
-    up tracks and enqueue writes. A routine's state is read (outside the lock) with a
-    version number; a write that commits after a newer read holds that newer state, so the
-    latest commit always holds the latest state (see :meth:`state_locked`).
+    up tracks and enqueue writes (and state trackers while they follow state accesses).
 
     Args:
         store: Where to commit.
@@ -58,8 +63,10 @@ class CommitQueue:
         self._waiting: dict[int, list[Write]] = {}
         # Item uids that will never be committed (their activation was left out).
         self.void: set[int] = set()
-        # The latest state read per (worker_id, routine_id): (version, json).
-        self._states: dict[tuple[str, str], tuple[int, str | None]] = {}
+        # State tokens (see _state.py): negative, so they never meet an item uid.
+        self.tokens = itertools.count(-1, -1)
+        # Jobs whose writes failed to commit, with the cause (the recorder fails them).
+        self.failed: dict[str, BaseException] = {}
         self._ready: deque[Write] = deque()
         self._committing = False
         self._gates: list[tuple[Write, _thread.LockType]] = []
@@ -74,7 +81,8 @@ class CommitQueue:
         if needs:
             void = self.void
             if void and any(uid in void for uid in needs):
-                void.difference_update(needs)  # each data point is consumed once
+                # Each data point is consumed once; a state token may be needed by many.
+                void.difference_update([uid for uid in needs if uid >= 0])
                 self._give_up_locked(write)
                 return
             unsettled = self.unsettled
@@ -109,14 +117,6 @@ class CommitQueue:
                 if not write.blockers:
                     self._release_locked(write)
 
-    def state_locked(self, key: tuple[str, str], version: int, state: str | None) -> str | None:
-        """The state an activation write should hold: its own, or a newer one read since."""
-        latest = self._states.get(key)
-        if latest is not None and latest[0] > version:
-            return latest[1]
-        self._states[key] = (version, state)
-        return state
-
     # -- committing ------------------------------------------------------------------------
 
     def flush(self, write: Write | None = None) -> None:
@@ -127,11 +127,13 @@ class CommitQueue:
         """
         while True:
             with self.lock:
-                if write is None:
+                if write is not None and write.blockers:
+                    return
+                if write is None or _settled(write):
+                    # Done; but what giving it up released (its salvaged state) may wait.
                     if self._committing or not self._ready:
                         return
-                elif write.blockers or _settled(write):
-                    return
+                    write = None
                 if not self._committing:
                     self._committing = True
                     first = self._take_round_locked()
@@ -153,18 +155,24 @@ class CommitQueue:
         try:
             while round_ is not None:
                 batch, writes, steps = round_
+                failure: BaseException | None = None
                 try:
                     self.store.write_batch(batch)
-                    failed = False
-                except Exception:
-                    _log.exception("could not commit %d writes to %s", len(writes), self.store)
-                    failed = True
+                except Exception as exc:
+                    # Each write's owner fails its job with this (see StoreRecorder).
+                    _log.warning(
+                        "could not commit %d writes to %s: %r", len(writes), self.store, exc
+                    )
+                    failure = exc
                 with lock:
-                    if failed:
+                    if failure is not None:
                         for track, step in steps.items():
                             track.step = step
                         for write in writes:
-                            self._give_up_locked(write)
+                            write.failure = failure
+                            if write.track.job_id:
+                                self.failed.setdefault(write.track.job_id, failure)
+                            self._give_up_locked(write, salvage=False)
                     else:
                         self._settle_locked(writes)
                     round_ = self._take_round_locked()
@@ -235,9 +243,6 @@ class CommitQueue:
         if write.void:
             self._give_up_locked(write)
         else:
-            if isinstance(write, ActivationWrite):
-                # It commits after writes enqueued later: give it the newest state read.
-                write.state = self.state_locked(write.state_key, write.version, write.state)
             self._ready.append(write)
         parked = track.parked
         if parked is not None and not track.blocked:
@@ -245,11 +250,22 @@ class CommitQueue:
             parked.blockers = 0
             self._ready.append(parked)
 
-    def _give_up_locked(self, write: Write) -> None:
-        """``write`` will never commit; neither will what waits for the data it adds."""
+    def _give_up_locked(self, write: Write, salvage: bool = True) -> None:
+        """``write`` will never commit; neither will what waits for the data it adds.
+
+        The state writes of an activation given up still commit (``salvage``), on their
+        own: the state it left is the state every later activation builds on, in this
+        process, so the file must hold it too.
+        """
         write.done = write.void = True
-        if write.provides:
-            self.void_locked(list(write.provides))
+        provides = write.provides
+        if salvage and isinstance(write, ActivationWrite) and write.states is not None:
+            tokens = [uid for uid in provides if uid < 0]
+            provides = [uid for uid in provides if uid >= 0]
+            needs = [uid for uid in write.needs if uid < 0]
+            self.enqueue_locked(StateWrite(write.track, needs, tokens, write.states))
+        if provides:
+            self.void_locked(list(provides))
         self._forget_locked(write.track)
 
     def _forget_locked(self, track: Track) -> None:

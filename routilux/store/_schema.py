@@ -9,6 +9,7 @@ __all__ = [
     "FINISH_JOB",
     "INSERT_BASELINE",
     "INSERT_JOB",
+    "INSERT_STATE",
     "MIGRATIONS",
     "PRAGMAS",
     "SCHEMA",
@@ -18,7 +19,10 @@ __all__ = [
     "insert_writes",
 ]
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
+
+APPLICATION_ID = 0x52544C58
+"""``PRAGMA application_id`` of a routilux store ('RTLX'): marks the file as ours."""
 
 # Small pages: a commit writes each page it changed to the WAL whole, and a checkpoint
 # writes it again, while an activation changes a few short rows (new files only: a file
@@ -35,8 +39,10 @@ PRAGMAS = (
     "PRAGMA wal_autocheckpoint=0",
 )
 
-# Integer keys (job_key, act_id, item_id) keep rows and indexes small; the store hands them
-# out itself because it is the only writer of its file.
+# Integer keys (job_key, act_id, item_id) keep rows and indexes small. Each process that
+# opens the file gets a session number (a row of `sessions`, inserted under the write lock)
+# and makes its keys from it (session << 32 | n, items session << 40 | n): keys of two
+# processes writing one file never collide, and no commit has to ask the file for one.
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
@@ -57,7 +63,9 @@ SCHEMA = (
     finished_at REAL,
     error TEXT,
     parent_key INTEGER,
-    parent_step INTEGER
+    parent_step INTEGER,
+    owner TEXT,
+    lease_until REAL
 )""",
     """CREATE TABLE IF NOT EXISTS activations (
     act_id INTEGER PRIMARY KEY,
@@ -94,6 +102,17 @@ SCHEMA = (
     begun INTEGER NOT NULL,
     PRIMARY KEY (job_key, routine_id, inputs)
 ) WITHOUT ROWID""",
+    # Every tracked write to a WorkerState, in commit order (see _state.py): the state a
+    # resume or a fork restores is the last value of each key up to a point of this order.
+    """CREATE TABLE IF NOT EXISTS state_writes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    flow_name TEXT NOT NULL,
+    act_id INTEGER,
+    key TEXT NOT NULL,
+    value TEXT
+)""",
+    """CREATE INDEX IF NOT EXISTS state_by_key ON state_writes (flow_name, key, seq)""",
+    """CREATE INDEX IF NOT EXISTS state_by_act ON state_writes (act_id)""",
     """CREATE TABLE IF NOT EXISTS baselines (
     job_key INTEGER NOT NULL,
     routine_id TEXT NOT NULL,
@@ -129,15 +148,21 @@ END""",
 # How to bring a file of an older schema version up to SCHEMA_VERSION, one step at a time.
 MIGRATIONS = {
     # 2: data removed from a slot with the debugger (Worker.drop) is marked, not re-queued.
-    "1": ("2", "ALTER TABLE items ADD COLUMN dropped_after INTEGER"),
+    "1": ("2", ("ALTER TABLE items ADD COLUMN dropped_after INTEGER",)),
+    # 3: leases (one owner per running job), and state writes (created with the schema).
+    "2": (
+        "3",
+        ("ALTER TABLE jobs ADD COLUMN owner TEXT", "ALTER TABLE jobs ADD COLUMN lease_until REAL"),
+    ),
 }
 
 INSERT_JOB = (
     "INSERT INTO jobs (job_key, job_id, flow_name, status, metadata, created_at, "
-    "parent_key, parent_step) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+    "parent_key, parent_step, owner, lease_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (job_id) DO UPDATE SET status = excluded.status, "
-    "finished_at = NULL, error = NULL"
+    "finished_at = NULL, error = NULL, owner = excluded.owner, lease_until = excluded.lease_until"
 )
+INSERT_STATE = "INSERT INTO state_writes (flow_name, act_id, key, value) VALUES (?, ?, ?, ?)"
 DROP_ITEM = "UPDATE items SET dropped_after = ? WHERE item_id = ?"
 FINISH_JOB = "UPDATE jobs SET status = ?, finished_at = ?, error = ? WHERE job_key = ?"
 UPSERT_ATTEMPTS = (

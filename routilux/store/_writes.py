@@ -16,12 +16,15 @@ __all__ = [
     "Batch",
     "DropWrite",
     "PostedWrite",
+    "StateWrite",
     "StatusWrite",
     "Track",
     "Write",
 ]
 
-JobValues = tuple[int, str, str, str, str, float, "int | None", "int | None"]
+JobValues = tuple[
+    int, str, str, str, str, float, "int | None", "int | None", "str | None", "float | None"
+]
 
 
 class Batch:
@@ -31,10 +34,12 @@ class Batch:
     (or a posted item) and an item it consumed, any of them NULL (see ``_schema``).
     """
 
-    __slots__ = ("attempts", "baselines", "drops", "jobs", "rows", "statuses")
+    __slots__ = ("attempts", "baselines", "drops", "jobs", "rows", "states", "statuses")
 
     def __init__(self) -> None:
         self.jobs: list[JobValues] = []
+        # (flow_name, act_id or None, key, value_json or None): see StateRows.
+        self.states: list[tuple[str, int | None, str, str | None]] = []
         self.baselines: list[tuple[int, str, str]] = []
         self.rows: list[tuple[Any, ...]] = []
         self.attempts: list[tuple[int, str, str, int]] = []
@@ -93,9 +98,10 @@ class Write:
         done: Committed, or given up (``void``).
         void: Given up: it never commits (a resume runs the activation again).
         after: Writes that waited for this one and were released by its commit.
+        failure: Why its transaction failed, if it did (the recorder fails its job).
     """
 
-    __slots__ = ("after", "blockers", "done", "needs", "provides", "track", "void")
+    __slots__ = ("after", "blockers", "done", "failure", "needs", "provides", "track", "void")
 
     def __init__(
         self, track: Track, needs: Sequence[int] = (), provides: Sequence[int] = ()
@@ -107,21 +113,24 @@ class Write:
         self.done = False
         self.void = False
         self.after: list[Write] = []
+        self.failure: BaseException | None = None
 
     def add_to(self, batch: Batch, new_act_id: Callable[[], int]) -> None:
         """Add this write's rows to ``batch`` (numbering its step, if it has one)."""
         raise NotImplementedError
 
 
+StateRows = tuple[str, list[tuple[str, "str | None"]]]
+"""What an activation (or code outside logic) wrote to a WorkerState: the flow's name and
+``(key, value_json)`` pairs in order (see ``_state.py`` for the keys)."""
+
+
 class ActivationWrite(Write):
-    """A finished activation: it consumes its inputs, adds its emits and its row.
+    """A finished activation: it consumes its inputs, adds its emits, its row and the
+    state writes it made (``states``; ``state`` is its routine's state after it, for the
+    history)."""
 
-    ``state`` is the routine's state right after it (JSON), read as version ``version``
-    of the routine ``state_key``; a write that commits later than a newer read takes that
-    newer state (see ``CommitQueue``).
-    """
-
-    __slots__ = ("inputs", "produced", "row", "state", "state_key", "tail", "version")
+    __slots__ = ("inputs", "produced", "row", "state", "states", "tail")
 
     def __init__(
         self,
@@ -131,7 +140,8 @@ class ActivationWrite(Write):
         inputs: list[int],
         produced: list[tuple[int, str, str, str]],
         row: tuple[Any, ...],
-        state: tuple[tuple[str, str], int, str | None],
+        state: str | None,
+        states: StateRows | None,
     ) -> None:
         super().__init__(track, needs, provides)
         self.inputs = inputs  # item ids consumed
@@ -139,7 +149,8 @@ class ActivationWrite(Write):
         # (worker_seq, routine_id, inputs_json, emitted_json), then the state, then
         # (error, fatal, attempts, started_at, duration): the writes view's columns.
         self.row, self.tail = row[:4], row[4:]
-        self.state_key, self.version, self.state = state
+        self.state = state
+        self.states = states
 
     def add_to(self, batch: Batch, new_act_id: Callable[[], int]) -> None:
         track = self.track
@@ -154,6 +165,26 @@ class ActivationWrite(Write):
             consumed = inputs[i] if i < len(inputs) else None
             item = produced[i] if i < len(produced) else (None, None, None, None)
             batch.rows.append((act_id, key, step, *_NO_ACTIVATION, consumed, *item))
+        if self.states is not None:
+            flow, pairs = self.states
+            batch.states.extend((flow, act_id, k, v) for k, v in pairs)
+
+
+class StateWrite(Write):
+    """State written outside any recorded activation (by code outside logic, or by an
+    activation that is left out), in the flow's state history."""
+
+    __slots__ = ("states",)
+
+    def __init__(
+        self, track: Track, needs: Sequence[int], provides: Sequence[int], states: StateRows
+    ) -> None:
+        super().__init__(track, needs, provides)
+        self.states = states
+
+    def add_to(self, batch: Batch, new_act_id: Callable[[], int]) -> None:
+        flow, pairs = self.states
+        batch.states.extend((flow, None, k, v) for k, v in pairs)
 
 
 class PostedWrite(Write):

@@ -8,7 +8,7 @@ from routilux.core.engine import Engine
 from routilux.core.errors import ConfigurationError
 from routilux.core.flow import Flow
 from routilux.core.job import JobContext
-from routilux.store._restore import adopt_rows, flow_for, start_worker
+from routilux.store._restore import adopt_rows, flow_for, start_worker, stored_state
 from routilux.store.recorder import StoreRecorder
 
 __all__ = ["fork"]
@@ -25,9 +25,10 @@ def fork(
 ) -> JobContext:
     """Start a new job from the state ``job_id`` had right after ``step`` (0: before any).
 
-    The state is the data waiting in the slots then and each routine's state as of that
-    step. The new job runs in a new worker and is recorded as a child of ``job_id``; the
-    parent's rows are only read.
+    The state is the data waiting in the slots then, and the worker state (routine states,
+    ``shared_data``, ``shared_log``) as of that step: every state write committed before
+    the flow's next activation after it. The new job runs in a new worker and is recorded
+    as a child of ``job_id``; the parent's rows are only read.
 
     Args:
         runtime: Runs the new job; ``recorder`` must be attached to it.
@@ -47,10 +48,10 @@ def fork(
     if not 0 <= step <= last:
         raise ConfigurationError(f"job {job_id} has steps 0..{last}; cannot fork at {step}")
     flow = flow_for(runtime, row, flows)
-    states = store.routine_states(key, step)
+    state = stored_state(store, row.flow_name, store.state_cut(key, step))
     queued = store.queued_after(key, step)
-    worker = start_worker(runtime, flow, states, paused=paused)
+    worker = start_worker(runtime, flow, state, paused=paused)
     job = JobContext(row.flow_name, worker.worker_id, metadata=row.metadata)
-    recorder.expect_fork(job.job_id, key, step, [(r, s) for r, (_, s) in states.items()])
+    recorder.expect_fork(job.job_id, key, step, [])
     adopt_rows(worker, job, queued, keep_ids=False)
     return job

@@ -19,29 +19,30 @@ whose inputs might still be produced again after a crash.
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
-from typing import Any
 
 from routilux.core.activation import ActivationRecord
 from routilux.core.error_handler import ErrorStrategy
-from routilux.core.errors import SerializationError, StateError
+from routilux.core.errors import SerializationError, SlotHandlerError, StateError
 from routilux.core.hooks import Observer
 from routilux.core.job import JobContext, JobStatus, get_current_job
 from routilux.core.queue import QueuedItem
 from routilux.core.worker import Worker
 from routilux.store._commits import CommitQueue
-from routilux.store._json import encode, encode_or_none
+from routilux.store._state import Journal, StateTracker
 from routilux.store._writes import (
     ActivationWrite,
     AttemptsWrite,
     DropWrite,
     PostedWrite,
+    StateWrite,
     StatusWrite,
     Track,
     Write,
 )
+from routilux.store.codec import encode
+from routilux.store.errors import CommitError
 from routilux.store.sqlite import SqliteStore
 
 __all__ = ["StoreRecorder"]
@@ -63,8 +64,10 @@ class StoreRecorder(Observer):
         self.store = store
         self._queue = CommitQueue(store)
         self._lock = self._queue.lock
-        # Orders reads of routine states, so the latest commit holds the latest state.
-        self._versions = itertools.count(1)
+        # Running jobs, to fail one whose writes could not be committed.
+        self._live: dict[str, tuple[Worker, JobContext]] = {}
+        self._closing = False
+        self._released: list[str] = []
         self._prior_attempts: dict[tuple[str, str, str], int] = {}
         self._forks: dict[str, tuple[int, int, list[tuple[str, str]]]] = {}
         self._known: dict[str, bool] = {}  # job ids resume is about to hand over
@@ -99,11 +102,31 @@ class StoreRecorder(Observer):
 
     # -- jobs --------------------------------------------------------------------------------
 
+    def track(self, worker: Worker) -> StateTracker:
+        """Follow ``worker``'s state writes from now on (done when its first job starts)."""
+        state = worker.state
+        with state.lock:
+            listener = state.listener
+            if isinstance(listener, StateTracker) and listener.queue is self._queue:
+                return listener
+            tracker = StateTracker(self._queue, state)
+            state.set_listener(tracker)
+            return tracker
+
+    def closing(self) -> None:
+        """The runtime shuts down: jobs it cancels now stay resumable (their leases are
+        given up instead of their status set to cancelled)."""
+        self._closing = True
+
     def job_started(self, worker: Worker, job: JobContext) -> None:
         try:
+            self.track(worker)
+            with self._lock:
+                self._live[job.job_id] = (worker, job)
             self._start_track(worker, job)
-        except Exception:
+        except Exception as exc:
             _log.exception("could not record the start of job %s", job.job_id)
+            self._fail_job(job.job_id, exc)
 
     def _start_track(self, worker: Worker, job: JobContext) -> None:
         store, queue = self.store, self._queue
@@ -132,6 +155,8 @@ class StoreRecorder(Observer):
                     job.created_at,
                     parent_key,
                     parent_step,
+                    store.owner,
+                    store.lease_until(),
                 )
                 pending = (row, [(key, r, s) for r, s in baselines])
                 queue.tracks[job.job_id] = Track(job.job_id, key, 0, pending)
@@ -141,8 +166,14 @@ class StoreRecorder(Observer):
     def job_finished(self, worker: Worker, job: JobContext) -> None:
         queue = self._queue
         with self._lock:
+            self._live.pop(job.job_id, None)
             track = queue.tracks.get(job.job_id)
             if track is None or track.finished:
+                return
+            if self._closing and job.status is JobStatus.CANCELLED and job.error is None:
+                # Cancelled by the shutdown: left running in the file, its lease given up
+                # (once its writes are in), so resume() picks it up as after a crash.
+                self._released.append(job.job_id)
                 return
             error = None if job.error is None else repr(job.error)
             write = StatusWrite(track, job.status.value, job.finished_at, error)
@@ -151,6 +182,42 @@ class StoreRecorder(Observer):
             for k in [k for k in self._prior_attempts if k[0] == job.job_id]:
                 del self._prior_attempts[k]
         queue.flush(write)
+        self._check_failures()
+
+    def release_leases(self) -> None:
+        """Give up the leases of the jobs the shutdown left (after their last writes)."""
+        self._queue.flush()
+        with self._lock:
+            released, self._released = self._released, []
+        try:
+            self.store.release(released)
+        except Exception:
+            _log.exception("could not give up the leases of %d jobs", len(released))
+
+    # -- failures ----------------------------------------------------------------------------
+
+    def _check_failures(self) -> None:
+        """Fail the jobs whose writes could not be committed (never only logged)."""
+        queue = self._queue
+        if not queue.failed:
+            return
+        with self._lock:
+            failed, queue.failed = queue.failed, {}
+        for job_id, exc in failed.items():
+            self._fail_job(job_id, exc)
+
+    def _fail_job(self, job_id: str, exc: BaseException) -> None:
+        """Fail job ``job_id`` with ``exc`` as its cause, whatever its error strategy."""
+        with self._lock:
+            live = self._live.get(job_id)
+        if live is None:
+            return
+        worker, job = live
+        error = CommitError(f"job {job_id}: its checkpoint could not be stored: {exc!r}")
+        error.__cause__ = exc
+        if job.error is None:
+            job.error = error
+        worker.cancel_job(job)  # with an error set, the job ends as failed
 
     def _late_track_locked(self, job: JobContext) -> Track:
         """A track for a job that finished (and was forgotten) while an activation ran."""
@@ -171,9 +238,12 @@ class StoreRecorder(Observer):
             return
         try:
             self._write_posted(routine_id, slot, item)
-        except Exception:
-            # Raising here would corrupt the worker's accounting; the post was queued anyway.
-            _log.exception("could not record data posted to %s.%s", routine_id, slot)
+        except Exception as exc:
+            # Raising here would corrupt the worker's accounting: the job fails instead.
+            _log.warning("could not record data posted to %s.%s: %r", routine_id, slot, exc)
+            if item.job is not None:
+                self._queue.failed.setdefault(item.job.job_id, exc)
+        self._check_failures()
 
     def _write_posted(self, routine_id: str, slot: str, item: QueuedItem) -> None:
         store, queue = self.store, self._queue
@@ -270,23 +340,63 @@ class StoreRecorder(Observer):
         produced = record.produced
         provides = [item.uid for _, _, item in produced] if produced else []
         queue = self._queue
+        listener = worker.state.listener
+        if type(listener) is StateTracker and listener.queue is queue:
+            tracker = listener
+        else:
+            tracker = self.track(worker)
         write: Write | None = None
+        journal = None
+        if tracker.journals:  # only this activation's own logic adds its journal
+            with self._lock:
+                journal = tracker.finish(record)
+        if journal is not None and journal.token:
+            provides.append(journal.token)
+        unstorable: SerializationError | None = None
         try:
-            write = self._enqueue_activation(worker, record, provides)
+            if journal is not None and journal.error is not None:
+                raise journal.error
+            write = self._enqueue_activation(worker, record, provides, tracker, journal)
         except SerializationError as exc:
-            # Left out, and failed with exc: the worker applies the routine's error strategy
-            # once this hook returns.
-            if record.error is None:
-                record.error = exc
+            unstorable = exc
         finally:
-            if write is None and provides:
+            if write is None:
                 with self._lock:
-                    queue.void_locked(provides)
+                    tokens = [uid for uid in provides if uid < 0]
+                    items = [uid for uid in provides if uid >= 0]
+                    if journal is not None and journal.order and unstorable is None:
+                        # Left out, but the state it wrote stays (see _give_up_locked).
+                        rows = journal.rows(worker.flow_name)
+                        assert rows is not None
+                        salvaged = StateWrite(tracker.track, sorted(journal.deps), tokens, rows)
+                        queue.enqueue_locked(salvaged)
+                    elif tokens:
+                        queue.void_locked(tokens)
+                    if items:
+                        queue.void_locked(items)
         # Without a write, commits whatever giving up its emits released.
         queue.flush(write)
+        if unstorable is not None:
+            # Data the store cannot hold fails the job whatever the routine's error strategy:
+            # a job that went on would complete with a hole in its history.
+            if record.error is None:
+                record.error = unstorable
+            job = record.job
+            if job is not None:
+                error = SlotHandlerError(f"routine {record.routine_id!r}: {unstorable}")
+                error.__cause__ = unstorable
+                if job.error is None:
+                    job.error = error
+                worker.cancel_job(job)
+        self._check_failures()
 
     def _enqueue_activation(
-        self, worker: Worker, record: ActivationRecord, provides: list[int]
+        self,
+        worker: Worker,
+        record: ActivationRecord,
+        provides: list[int],
+        tracker: StateTracker,
+        journal: Journal | None,
     ) -> Write | None:
         """Queue the write of a finished activation; None if it is left out (see _skip)."""
         job = record.job
@@ -304,8 +414,6 @@ class StoreRecorder(Observer):
             for r, s, item in record.produced
         ]
         emitted = encode(record.emitted, f"routine {rid!r} emitted events")
-        routine_state, version = self._read_state(worker, rid)
-        state = encode_or_none(routine_state, f"routine {rid!r} routine state")
         error = record.error
         fatal = error is not None and worker.nodes[rid].error_handler.strategy in _FATAL
         consumed = record.consumed
@@ -322,27 +430,17 @@ class StoreRecorder(Observer):
             record.duration,
         )
         queue = self._queue
-        state_key = (worker.worker_id, rid)
+        needs = [item.uid for item in consumed]
+        states = None
+        if journal is not None:
+            needs.extend(journal.deps)
+            states = journal.rows(worker.flow_name)
         with self._lock:
             track = queue.tracks.get(job.job_id) or self._late_track_locked(job)
-            state = queue.state_locked(state_key, version, state)
-            write = ActivationWrite(
-                track,
-                [item.uid for item in consumed],
-                provides,
-                inputs,
-                produced,
-                row,
-                (state_key, version, state),
-            )
+            state = tracker.seen_state(rid, journal)
+            write = ActivationWrite(track, needs, provides, inputs, produced, row, state, states)
             queue.enqueue_locked(write)
         return write
-
-    def _read_state(self, worker: Worker, routine_id: str) -> tuple[Any, int]:
-        """The routine's state now, and a number that orders this read among all reads."""
-        state = worker.state
-        with state.lock:
-            return state.get_routine_state(routine_id), next(self._versions)
 
     def _skip(self, worker: Worker, record: ActivationRecord, job: JobContext) -> bool:
         """Whether to leave ``record`` out, so that resuming runs it again.

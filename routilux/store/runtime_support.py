@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from routilux.core.engine import Engine
+from routilux.store.opening import open_store
 from routilux.store.recorder import StoreRecorder
 from routilux.store.sqlite import SqliteStore
 
@@ -14,7 +15,8 @@ StoreLike = SqliteStore | str | os.PathLike[str]
 
 
 def attach_store(runtime: Engine, store: StoreLike) -> StoreRecorder:
-    """Record everything ``runtime``'s workers do into ``store`` (a store or a file path)."""
-    recorder = StoreRecorder(store if isinstance(store, SqliteStore) else SqliteStore(store))
+    """Record everything ``runtime``'s workers do into ``store`` (a store, a file path or a
+    URL: see :func:`~routilux.store.open_store`)."""
+    recorder = StoreRecorder(open_store(store))
     runtime.add_observer(recorder)
     return recorder

@@ -14,7 +14,7 @@ previous checkpoint; the database stays consistent either way.
 
 from __future__ import annotations
 
-import itertools
+import logging
 import os
 import sqlite3
 import threading
@@ -23,52 +23,123 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from routilux.core.errors import ConfigurationError, SerializationError
+from routilux.core.errors import ConfigurationError
 from routilux.store import _schema as sql
+from routilux.store._base import LEASE, StoreBase, _open_owners
 from routilux.store._checkpointer import Checkpointer
-from routilux.store._json import decode
 from routilux.store._writes import Batch
-from routilux.store.records import UNFINISHED, ActivationRow, ItemRow, JobRow
+from routilux.store.errors import (
+    CorruptStoreError,
+    ForeignStoreError,
+    StoreError,
+    StoreLockedError,
+    StoreReadOnlyError,
+)
 
 __all__ = ["SqliteStore"]
+
+_log = logging.getLogger("routilux.store")
 
 # Rows per INSERT into the writes view: well under SQLite's limit of 32,766 parameters.
 _WRITES_PER_STATEMENT = 500
 
-ITEM_ID_SHIFT = 40
-"""Item ids are ``session << 40 | QueuedItem.uid``: unique across restarts of the process."""
 
-
-class SqliteStore:
+class SqliteStore(StoreBase):
     """Checkpoints of jobs in a SQLite file: jobs, finished activations and queued data.
 
     Args:
         path: The database file; created (with its directory's WAL files) on first use.
+        read_only: Open for reading only (history, jobs); also what happens, with a warning,
+            when the file or its directory is not writable.
+        lease: Seconds a job's lease lasts without a heartbeat; a runtime whose heartbeat
+            stops for that long (or whose process is gone) loses its jobs to ``resume()``.
+
+    Raises:
+        CorruptStoreError: The file is not SQLite, or damaged.
+        ForeignStoreError: The file is another application's database (it is not changed).
+        StoreLockedError: Another process held the write lock past the busy timeout (5 s).
 
     Use it as a context manager, or call :meth:`close`.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    path: Path
+
+    def __init__(
+        self, path: str | os.PathLike[str], *, read_only: bool = False, lease: float = LEASE
+    ) -> None:
         self.path = Path(path)
+        self._init_common(lease)
         self._lock = threading.Lock()
+        self._probe()
+        if not read_only and not _writable(self.path):
+            _log.warning("%s is not writable: opened read-only", self.path)
+            read_only = True
+        self.read_only = read_only
         self._checkpointer = Checkpointer(self.path)
         try:
-            self._conn = sqlite3.connect(
-                self.path,
-                isolation_level=None,
-                check_same_thread=False,
-                # A statement per size of a round of writes (see _schema.insert_writes).
-                cached_statements=512,
-            )
+            if read_only:
+                uri = f"file:{self.path}?mode=ro"
+                self._conn = sqlite3.connect(
+                    uri, uri=True, isolation_level=None, check_same_thread=False
+                )
+            else:
+                self._conn = sqlite3.connect(
+                    self.path,
+                    isolation_level=None,
+                    check_same_thread=False,
+                    # A statement per size of a round of writes (see _schema.insert_writes).
+                    cached_statements=512,
+                )
         except sqlite3.Error as exc:
-            raise SerializationError(f"cannot open job store {self.path}: {exc}") from exc
+            raise _store_error(self.path, exc, "cannot open") from exc
         try:
-            self._setup()
-        except sqlite3.DatabaseError as exc:
+            if read_only:
+                self._check_read_only()
+            else:
+                self._setup()
+        except sqlite3.Error as exc:
             self._conn.close()
-            raise SerializationError(
-                f"{self.path} is not a usable job store (corrupt or not SQLite): {exc}"
-            ) from exc
+            raise _store_error(self.path, exc, "cannot open") from exc
+        except BaseException:
+            self._conn.close()
+            raise
+        _open_owners.add(self.owner)
+
+    def _probe(self) -> None:
+        """Refuse, without writing a byte, a file that is not SQLite or not a job store."""
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            return
+        try:
+            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+        except sqlite3.Error as exc:
+            raise _store_error(self.path, exc, "cannot open") from exc
+        try:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+            if not tables:
+                return
+            schema = None
+            if "meta" in tables:
+                row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+                schema = row[0] if row else None
+            if schema is None or "jobs" not in tables:
+                raise ForeignStoreError(
+                    f"{self.path} is an SQLite database of another application (tables: "
+                    f"{', '.join(sorted(tables)[:5])}); routilux leaves it as it is"
+                )
+        except sqlite3.Error as exc:
+            raise _store_error(self.path, exc, "cannot read") from exc
+        finally:
+            conn.close()
+
+    def _check_read_only(self) -> None:
+        row = self._conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        if row is None or row[0] != sql.SCHEMA_VERSION:
+            version = row[0] if row else None
+            raise ConfigurationError(
+                f"{self.path} has store schema {version}; this routilux reads "
+                f"{sql.SCHEMA_VERSION} and cannot migrate a read-only file"
+            )
+        self._start_ids(0)
 
     def _setup(self) -> None:
         conn = self._conn
@@ -81,20 +152,17 @@ class SqliteStore:
             row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
             if row is None:
                 conn.execute("INSERT INTO meta VALUES ('schema', ?)", (sql.SCHEMA_VERSION,))
+                conn.execute(f"PRAGMA application_id = {sql.APPLICATION_ID}")
             else:
                 _migrate(conn, row[0], self.path)
             cursor = conn.execute(
                 "INSERT INTO sessions (opened_at, pid) VALUES (?, ?)", (time.time(), os.getpid())
             )
-            self.session: int = cursor.lastrowid or 0
-            # Handed out without a lock: next() on a count is atomic.
-            self._job_keys = itertools.count(_max_plus_one(conn, "SELECT max(job_key) FROM jobs"))
-            self._act_ids = itertools.count(
-                _max_plus_one(conn, "SELECT max(act_id) FROM activations")
-            )
+            self._start_ids(cursor.lastrowid or 0)
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
 
     def __repr__(self) -> str:
@@ -103,11 +171,9 @@ class SqliteStore:
     def __enter__(self) -> SqliteStore:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
     def close(self) -> None:
         """Close the connection (idempotent)."""
+        self._stop_heartbeat()
         self._checkpointer.close()
         with self._lock:
             if self._conn is not None:
@@ -118,20 +184,6 @@ class SqliteStore:
     def closed(self) -> bool:
         return self._conn is None
 
-    # -- ids -------------------------------------------------------------------------------
-
-    def item_id(self, uid: int) -> int:
-        """The durable id of a queued item with ``uid`` (resumed items already carry one)."""
-        return uid if uid >> ITEM_ID_SHIFT else (self.session << ITEM_ID_SHIFT) | uid
-
-    def new_job_key(self) -> int:
-        """A ``job_key`` no job in the file has."""
-        return next(self._job_keys)
-
-    def new_act_id(self) -> int:
-        """An ``act_id`` no activation in the file has."""
-        return next(self._act_ids)
-
     # -- writes -----------------------------------------------------------------------------
 
     def write_batch(self, batch: Batch) -> None:
@@ -139,6 +191,10 @@ class SqliteStore:
 
         :class:`~routilux.store.StoreRecorder` builds the batches; see ``_writes.py``.
         """
+        if self.read_only:
+            raise StoreReadOnlyError(f"{self.path} was opened read-only; cannot record jobs")
+        if batch.jobs and self._heartbeat is None:
+            self._start_heartbeat()
         # Rows a statement refers to come first: jobs before their items, items before
         # what consumes or drops them, jobs before their statuses.
         steps = [
@@ -147,6 +203,7 @@ class SqliteStore:
                 (sql.INSERT_JOB, batch.jobs),
                 (sql.INSERT_BASELINE, batch.baselines),
                 (None, batch.rows),
+                (sql.INSERT_STATE, batch.states),
                 (sql.UPSERT_ATTEMPTS, batch.attempts),
                 (sql.DROP_ITEM, batch.drops),
                 (sql.FINISH_JOB, batch.statuses),
@@ -155,6 +212,8 @@ class SqliteStore:
         ]
         with self._lock:
             conn = self._conn
+            if conn is None:
+                raise StoreError(f"{self!r} is closed")
             if len(steps) == 1 and len(steps[0][1]) <= (
                 _WRITES_PER_STATEMENT if steps[0][0] is None else 1
             ):
@@ -167,7 +226,8 @@ class SqliteStore:
                         _run(conn, statement, rows)
                     conn.execute("COMMIT")
                 except BaseException:
-                    conn.execute("ROLLBACK")
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
                     raise
             checkpointer = self._checkpointer
             checkpointer.committed()
@@ -183,157 +243,19 @@ class SqliteStore:
         with self._lock:
             if self._conn is None:
                 raise ConfigurationError(f"{self!r} is closed")
-            return self._conn.execute(query, params).fetchall()
+            try:
+                return self._conn.execute(query, params).fetchall()
+            except sqlite3.Error as exc:
+                raise _store_error(self.path, exc, "cannot read") from exc
 
-    def jobs(self, *, unfinished: bool = False) -> list[JobRow]:
-        """Every job in the store (or only the unfinished ones), oldest first."""
-        where = f"WHERE j.status IN {UNFINISHED!r}" if unfinished else ""
-        rows = self._query(
-            "SELECT j.job_id, j.flow_name, j.status, j.metadata, j.created_at, j.finished_at, "
-            "j.error, p.job_id, j.parent_step FROM jobs j "
-            f"LEFT JOIN jobs p ON p.job_key = j.parent_key {where} ORDER BY j.job_key"
-        )
-        return [_job_row(row) for row in rows]
-
-    def job(self, job_id: str) -> JobRow:
-        """The job ``job_id``; ConfigurationError if the store does not know it."""
-        rows = self._query(
-            "SELECT j.job_id, j.flow_name, j.status, j.metadata, j.created_at, j.finished_at, "
-            "j.error, p.job_id, j.parent_step FROM jobs j "
-            "LEFT JOIN jobs p ON p.job_key = j.parent_key WHERE j.job_id = ?",
-            (job_id,),
-        )
-        if not rows:
-            raise ConfigurationError(f"job {job_id!r} is not in {self.path}")
-        return _job_row(rows[0])
-
-    def job_key(self, job_id: str) -> int | None:
-        rows = self._query("SELECT job_key FROM jobs WHERE job_id = ?", (job_id,))
-        return rows[0][0] if rows else None
-
-    def last_step(self, job_key: int) -> int:
-        rows = self._query("SELECT max(step) FROM activations WHERE job_key = ?", (job_key,))
-        return rows[0][0] or 0
-
-    def history(self, job_id: str) -> list[ActivationRow]:
-        """The job's finished activations (its checkpoints), in step order."""
-        key = self.key_of(job_id)
-        rows = self._query(
-            "SELECT step, routine_id, inputs, emitted, state, error, fatal, attempts, "
-            "started_at, duration, worker_seq FROM activations WHERE job_key = ? ORDER BY step",
-            (key,),
-        )
-        where = f"job {job_id!r} history"
-        return [
-            ActivationRow(
-                step=r[0],
-                routine_id=r[1],
-                inputs=decode(r[2], where),
-                emitted=decode(r[3], where),
-                routine_state=decode(r[4], where),
-                error=r[5],
-                fatal=bool(r[6]),
-                attempts=r[7],
-                started_at=r[8],
-                duration=r[9],
-                worker_seq=r[10],
-            )
-            for r in rows
-        ]
-
-    def items(self, job_id: str) -> list[ItemRow]:
-        """Every data point queued for the job, in the order it was queued."""
-        key = self.key_of(job_id)
-        rows = self._query(
-            "SELECT i.item_id, i.routine_id, i.slot, i.data, p.step, c.step, i.dropped_after "
-            "FROM items i LEFT JOIN activations p ON p.act_id = i.produced_by "
-            "LEFT JOIN activations c ON c.act_id = i.consumed_by "
-            "WHERE i.job_key = ? ORDER BY i.item_id",
-            (key,),
-        )
-        where = f"job {job_id!r} items"
-        return [ItemRow(r[0], r[1], r[2], decode(r[3], where), r[4], r[5], r[6]) for r in rows]
-
-    def raw_rows(self, job_id: str) -> dict[str, list[tuple[Any, ...]]]:
-        """The job's rows exactly as stored (for audits and byte-for-byte comparisons)."""
-        key = self.key_of(job_id)
-        return {
-            table: self._query(f"SELECT * FROM {table} WHERE job_key = ? ORDER BY {order}", (key,))
-            for table, order in (
-                ("jobs", "job_key"),
-                ("activations", "act_id"),
-                ("items", "item_id"),
-                ("attempts", "routine_id, inputs"),
-                ("baselines", "routine_id"),
-            )
-        }
-
-    def key_of(self, job_id: str) -> int:
-        key = self.job_key(job_id)
-        if key is None:
-            raise ConfigurationError(f"job {job_id!r} is not in {self.path}")
-        return key
-
-    # -- what resume and fork need -----------------------------------------------------------
-
-    def queued_after(self, job_key: int, step: int | None) -> list[tuple[int, str, str, str]]:
-        """``(item_id, routine_id, slot, data_json)`` waiting after ``step`` (None: now).
-
-        Data consumed by an activation whose error failed the job counts as waiting (so
-        resuming runs that activation again) and data it emitted does not. Data dropped with
-        the debugger waits only until the step it was dropped after.
-        """
-        if step is None:
-            return self._query(
-                "SELECT i.item_id, i.routine_id, i.slot, i.data FROM items i "
-                "LEFT JOIN activations c ON c.act_id = i.consumed_by "
-                "LEFT JOIN activations p ON p.act_id = i.produced_by "
-                "WHERE i.job_key = ? AND (c.act_id IS NULL OR c.fatal) "
-                "AND i.dropped_after IS NULL AND NOT coalesce(p.fatal, 0) ORDER BY i.item_id",
-                (job_key,),
-            )
-        return self._query(
-            "SELECT i.item_id, i.routine_id, i.slot, i.data FROM items i "
-            "LEFT JOIN activations c ON c.act_id = i.consumed_by "
-            "LEFT JOIN activations p ON p.act_id = i.produced_by "
-            "WHERE i.job_key = ? AND (c.act_id IS NULL OR c.step > ?) "
-            "AND (i.dropped_after IS NULL OR i.dropped_after > ?) "
-            "AND (CASE WHEN p.act_id IS NULL THEN i.posted_after <= ? ELSE p.step <= ? END) "
-            "ORDER BY i.item_id",
-            (job_key, step, step, step, step),
-        )
-
-    def routine_states(self, job_key: int, step: int | None) -> dict[str, tuple[int, str]]:
-        """``{routine_id: (act_id, state_json)}`` as of ``step`` (None: latest).
-
-        A routine that has not run in the job yet keeps its baseline (the state a fork
-        started with), with act_id 0.
-        """
-        limit = "" if step is None else "AND step <= ?"
-        params: tuple[Any, ...] = (job_key,) if step is None else (job_key, step)
-        latest = self._query(
-            "SELECT routine_id, act_id, state FROM activations WHERE act_id IN ("
-            "SELECT max(act_id) FROM activations WHERE job_key = ? AND state IS NOT NULL "
-            f"{limit} GROUP BY routine_id)",
-            params,
-        )
-        states = {
-            rid: (0, state)
-            for rid, state in self._query(
-                "SELECT routine_id, state FROM baselines WHERE job_key = ?", (job_key,)
-            )
-        }
-        states.update({rid: (act_id, state) for rid, act_id, state in latest})
-        return states
-
-    def pending_attempts(self, job_key: int) -> list[tuple[str, str, int]]:
-        """``(routine_id, inputs_json, begun)`` for activations begun but never recorded."""
-        return self._query(
-            "SELECT t.routine_id, t.inputs, t.begun FROM attempts t WHERE t.job_key = ? "
-            "AND NOT EXISTS (SELECT 1 FROM activations a WHERE a.job_key = t.job_key "
-            "AND a.routine_id = t.routine_id AND a.inputs = t.inputs)",
-            (job_key,),
-        )
+    def _execute(self, statement: str, params: Sequence[Any] = ()) -> int:
+        with self._lock:
+            if self._conn is None:
+                raise StoreError(f"{self!r} is closed")
+            try:
+                return self._conn.execute(statement, params).rowcount
+            except sqlite3.Error as exc:
+                raise _store_error(self.path, exc, "cannot write") from exc
 
 
 def _run(conn: sqlite3.Connection, statement: str | None, rows: Sequence[Sequence[Any]]) -> None:
@@ -355,25 +277,32 @@ def _migrate(conn: sqlite3.Connection, version: str, path: Path) -> None:
             raise ConfigurationError(
                 f"{path} has store schema {version}; this routilux reads {sql.SCHEMA_VERSION}"
             )
-        version, statement = sql.MIGRATIONS[version]
-        conn.execute(statement)
+        version, statements = sql.MIGRATIONS[version]
+        for statement in statements:
+            conn.execute(statement)
         conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (version,))
 
 
-def _max_plus_one(conn: sqlite3.Connection, query: str) -> int:
-    value = conn.execute(query).fetchone()[0]
-    return (value or 0) + 1
+def _writable(path: Path) -> bool:
+    """Whether the store can write ``path`` (and its WAL files beside it)."""
+    if path.exists() and not os.access(path, os.W_OK):
+        return False
+    directory = path.parent if str(path.parent) else Path(".")
+    return not directory.exists() or os.access(directory, os.W_OK | os.X_OK)
 
 
-def _job_row(row: Sequence[Any]) -> JobRow:
-    return JobRow(
-        job_id=row[0],
-        flow_name=row[1],
-        status=row[2],
-        metadata=decode(row[3], f"job {row[0]!r} metadata"),
-        created_at=row[4],
-        finished_at=row[5],
-        error=row[6],
-        parent_job_id=row[7],
-        parent_step=row[8],
-    )
+def _store_error(path: Path, exc: sqlite3.Error, doing: str) -> StoreError:
+    """The accurate error for what SQLite said about ``path``."""
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return StoreLockedError(
+            f"{doing} job store {path}: another process holds its write lock ({text}); "
+            "retry, or give each runtime a store of its own"
+        )
+    if "readonly" in text or "read-only" in text:
+        return StoreReadOnlyError(f"{doing} job store {path}: it is read-only ({text})")
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return CorruptStoreError(
+            f"{path} is not a usable job store (corrupt or not SQLite): {text}"
+        )
+    return StoreError(f"{doing} job store {path}: {text}")

@@ -140,3 +140,86 @@ def crash_and_resume(
     audit.lost = sorted(expected[0] - set(keys))
     audit.completed_run_again = sorted(before & set(ran_after))
     return audit
+
+
+COUNTER_ITEMS = 60
+COUNTER_PAUSE = 0.002  # seconds after each count's write: activations overlap
+
+
+@dataclass
+class StateAudit:
+    """The worker state a crash and resume of the counter job left behind."""
+
+    committed_before_resume: int = 0
+    count: int = 0
+    items: list[int] = field(default_factory=list)
+    shared_keys: int = 0
+    shared_log: list[int] = field(default_factory=list)
+    stored_equal: bool = False
+    status: str = ""
+
+    @property
+    def ok(self) -> bool:
+        expected = list(range(COUNTER_ITEMS))
+        return (
+            self.count == COUNTER_ITEMS
+            and sorted(self.items) == expected
+            and self.shared_keys == COUNTER_ITEMS
+            and sorted(self.shared_log) == expected
+            and self.stored_equal
+            and self.status == "completed"
+        )
+
+
+def crash_and_resume_counter(tmp: Path, rng: random.Random, store: str | None = None) -> StateAudit:
+    """Run the counter job (overlapping read-modify-writes of routine state) in a child,
+    SIGKILL it after a random delay, resume it here and read the worker state it ends with.
+
+    ``store`` is a store path or URL (default: a SQLite file in ``tmp``)."""
+    from routilux.store import open_store
+    from routilux.store._restore import stored_state
+    from tests.store.store_flows import counter_flow
+
+    store_path, log = store or str(tmp / "jobs.db"), tmp / "run.log"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), *sys.path])}
+    args = [str(COUNTER_ITEMS), str(COUNTER_PAUSE)]
+    child = subprocess.Popen(
+        [sys.executable, str(CHILD), "counter", str(store_path), str(log), *args],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert child.stdout is not None
+        posted = child.stdout.readline().split()
+        assert posted[:1] == ["posted"], f"child did not post: {posted}"
+        job_id = posted[1]
+        time.sleep(rng.uniform(0.0, 0.08))
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.wait()
+        if child.stdout is not None:
+            child.stdout.close()
+
+    audit = StateAudit()
+    with open_store(store_path) as opened:
+        audit.committed_before_resume = len(opened.history(job_id))
+    with Runtime(thread_pool_size=4, store=store_path) as runtime:
+        jobs = runtime.resume(flows={"counter": counter_flow("counter", None, pause=0.001)})
+        for job in jobs:
+            assert job.wait(30)
+        kept = runtime.store
+        assert kept is not None
+        audit.status = kept.job(job_id).status
+        if jobs:
+            live = runtime.get_worker(jobs[0].worker_id).state
+            state = live.get_routine_state("count", {"count": 0, "items": []})
+            shared, log_items = dict(live.shared_data), list(live.shared_log)
+        else:  # finished before the kill: the stored state is all there is
+            routines, shared, log_items = stored_state(kept, "counter")
+            state = routines.get("count", {"count": 0, "items": []})
+        audit.count, audit.items = state["count"], state["items"]
+        audit.shared_keys, audit.shared_log = len(shared), log_items
+        stored = stored_state(kept, "counter")
+        audit.stored_equal = stored == ({"count": state}, shared, log_items)
+    return audit

@@ -1,8 +1,12 @@
 """Runs one job with a store in a child process, for the tests (and bench) to kill.
 
 Usage: ``python crash_child.py fanout STORE LOG N PAUSE`` or
-``python crash_child.py retry STORE LOG KILL_AT``. Prints ``posted <job_id>`` once the job
+``python crash_child.py retry STORE LOG KILL_AT`` or ``python crash_child.py counter STORE LOG
+N PAUSE``. Prints ``posted <job_id>`` once the job
 is recorded, then ``done <status>`` if it is not killed first.
+
+``python crash_child.py poster STORE START N`` posts N ring jobs (10 activations each) once
+the file START exists and prints ``done <job_id>:<status> ...``.
 
 ``python crash_child.py paused STORE LOG N [DROP]`` posts ``{"n": 1}`` .. ``{"n": N}`` as N
 jobs to a paused worker, drops the DROP-th of them (0 is the first) with the debugger, prints
@@ -16,10 +20,10 @@ import time
 from pathlib import Path
 
 from routilux import Runtime
-from tests.store.store_flows import fanout_flow, retry_flow
+from tests.store.store_flows import counter_flow, fanout_flow, retry_flow, ring_flow
 
 
-def paused(store: Path, log: Path, n: int, drop: int | None) -> None:
+def paused(store: str, log: Path, n: int, drop: int | None) -> None:
     flow = fanout_flow("fanout", log)
     with Runtime(thread_pool_size=1, store=store) as runtime:
         session = runtime.debug(flow)
@@ -31,8 +35,24 @@ def paused(store: Path, log: Path, n: int, drop: int | None) -> None:
         time.sleep(60)
 
 
+def poster(store: str, jobs: int, start: Path) -> None:
+    """Post ``jobs`` ring jobs, as fast as it can once ``start`` exists, and wait for them."""
+    flow = ring_flow("ring", None, size=5)
+    with Runtime(thread_pool_size=2, store=store) as runtime:
+        print("ready", flush=True)
+        while not start.exists():
+            time.sleep(0.001)
+        posted = [runtime.post(flow, "r0", "inp", {"n": 9})[1] for _ in range(jobs)]
+        for job in posted:
+            job.wait(60)
+        print("done", *(f"{job.job_id}:{job.status}" for job in posted), flush=True)
+
+
 def main(argv: list[str]) -> None:
-    kind, store, log = argv[0], Path(argv[1]), Path(argv[2])
+    kind, store, log = argv[0], argv[1], Path(argv[2])
+    if kind == "poster":
+        poster(store, int(argv[3]), log)
+        return
     if kind == "paused":
         paused(store, log, int(argv[3]), int(argv[4]) if len(argv) > 4 else None)
         return
@@ -40,6 +60,10 @@ def main(argv: list[str]) -> None:
         flow = fanout_flow("fanout", log, pause=float(argv[4]))
         entry, data = "src", {"n": int(argv[3])}
         threads = 2
+    elif kind == "counter":
+        flow = counter_flow("counter", log, pause=float(argv[4]))
+        entry, data = "src", {"n": int(argv[3])}
+        threads = 4
     else:
         flow = retry_flow("retry", log, kill_at=int(argv[3]), succeed_at=None)
         entry, data = "flaky", {"x": 1}

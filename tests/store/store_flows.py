@@ -186,3 +186,43 @@ def retry_flow(name: str, log: Path, *, kill_at: int | None, succeed_at: int | N
     flaky.set_error_handler(ErrorHandler(ErrorStrategy.RETRY, max_retries=4, retry_delay=0))
     flow.add_routine(flaky, "flaky")
     return flow
+
+
+class Counter(_Logged):
+    """Counts its inputs in routine state, ``shared_data`` and ``shared_log``.
+
+    A read-modify-write under ``worker_state.lock``, then a pause: with several threads,
+    another activation of it reads this one's write before this one is committed.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.add_slot("inp")
+
+    def logic(self, inp: list[dict[str, Any]], policy_message: Any, worker_state: Any) -> None:
+        log_execution(self, inp)
+        with worker_state.lock:
+            state = worker_state.get_routine_state(self.routine_id, {"count": 0, "items": []})
+            for point in inp:
+                state["count"] += 1
+                state["items"].append(point["i"])
+                worker_state.shared_data[f"i{point['i']}"] = point["i"]
+                worker_state.shared_log.append(point["i"])
+            worker_state.set_routine_state(self.routine_id, state)
+        pause = self.get_config("pause", 0.0)
+        if pause:
+            time.sleep(pause)
+
+
+def counter_flow(name: str, log: Path | None, *, pause: float = 0.0) -> Flow:
+    """src -> count: ``n + 1`` activations for a post of ``{"n": n}``; count's activations
+    overlap when the runtime has several threads."""
+    flow = Flow(name)
+    source = Source()
+    source.set_config(log=str(log) if log else None)
+    flow.add_routine(source, "src")
+    counter = Counter()
+    counter.set_config(log=str(log) if log else None, pause=pause)
+    flow.add_routine(counter, "count")
+    flow.connect("src", "item", "count", "inp")
+    return flow

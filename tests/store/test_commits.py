@@ -112,9 +112,12 @@ def test_a_consumer_whose_producer_is_left_out_is_left_out_too(tmp_path: Path) -
     assert (row.status, history) == ("failed", [])
 
 
-def test_a_consumer_committed_late_keeps_the_newest_routine_state(tmp_path: Path) -> None:
-    # b runs on a's two outputs (their writes wait for a), then on posted data (its write
-    # commits at once). The first two runs commit last, so they hold the newest state.
+def test_a_run_that_built_on_uncommitted_state_commits_after_it_with_its_own_state(
+    tmp_path: Path,
+) -> None:
+    # b runs on a's two outputs (their writes wait for a), then on posted data. The third
+    # run read the state the first two wrote, so its commit waits for theirs; each run's
+    # row holds the state it left, and the flow's state is the last one.
     release, ran = threading.Event(), [threading.Event() for _ in range(3)]
     flow = _flow(release, ran)
     with Runtime(thread_pool_size=2, store=tmp_path / "jobs.db") as runtime:
@@ -123,18 +126,22 @@ def test_a_consumer_committed_late_keeps_the_newest_routine_state(tmp_path: Path
         _, second = runtime.post(flow, "b", "inp", {"n": 3})
         assert ran[2].wait(WAIT)
         assert second.wait(WAIT)
+        store = runtime.store
+        assert store is not None
+        assert store.history(second.job_id) == []  # waits for the first job's b runs
         release.set()
         assert first.wait(WAIT)
-        assert runtime.store is not None
-        late = runtime.store.history(first.job_id)
-        early = runtime.store.history(second.job_id)
+        late = store.history(first.job_id)
+        early = store.history(second.job_id)
+        states = store.routine_states(store.key_of(second.job_id), None)
 
     assert [(a.routine_id, a.routine_state) for a in early] == [("b", {"runs": 3})]
     assert [(a.routine_id, a.routine_state) for a in late] == [
         ("a", None),
-        ("b", {"runs": 3}),
-        ("b", {"runs": 3}),
+        ("b", {"runs": 1}),
+        ("b", {"runs": 2}),
     ]
+    assert {rid: state for rid, (_, state) in states.items()} == {"b": '{"runs":3}'}
 
 
 # -- the queue on its own ---------------------------------------------------------------
@@ -144,14 +151,14 @@ def _activation(track: Track, needs: list[int], provides: list[int]) -> Activati
     """An activation write consuming item ``needs`` and emitting ``provides``."""
     produced = [(uid, "r", "inp", "{}") for uid in provides]
     row = (1, "r", str(needs), "[]", None, 0, 1, 0.0, 0.0)
-    return ActivationWrite(track, needs, provides, needs, produced, row, (("w", "r"), 0, None))
+    return ActivationWrite(track, needs, provides, needs, produced, row, None, None)
 
 
 @pytest.fixture
 def queue(tmp_path: Path) -> CommitQueue:
     store = SqliteStore(tmp_path / "jobs.db")
     queue = CommitQueue(store)
-    row = (store.new_job_key(), "job", "flow", "running", "{}", 0.0, None, None)
+    row = (store.new_job_key(), "job", "flow", "running", "{}", 0.0, None, None, None, None)
     track = queue.tracks["job"] = Track("job", row[0], 0, (row, []))
     posted = PostedWrite(track, [(1, "r", "inp", "{}")])
     with queue.lock:

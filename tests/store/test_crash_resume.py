@@ -8,7 +8,13 @@ from typing import Any
 
 import pytest
 
-from tests.store.crash_check import crash_and_resume, reference
+from tests.store.conftest import postgres_spec
+from tests.store.crash_check import (
+    COUNTER_ITEMS,
+    crash_and_resume,
+    crash_and_resume_counter,
+    reference,
+)
 
 KILLS = 20
 SEED = 20240601  # each kill's delay comes from Random(SEED + i): failures reproduce
@@ -40,3 +46,24 @@ def test_the_reference_run_records_every_activation_once(
     assert len(results) == 80
     assert sink_state is not None
     assert len(sink_state["seen"]) == 80
+
+
+@pytest.mark.parametrize("kill", range(KILLS))
+def test_worker_state_updated_by_overlapping_activations_is_exact_after_a_kill(
+    kill: int, tmp_path: Path
+) -> None:
+    audit = crash_and_resume_counter(tmp_path, random.Random(SEED + 1000 + kill))
+
+    assert audit.status == "completed"
+    assert sorted(audit.items) == list(range(COUNTER_ITEMS))  # none counted twice or lost
+    assert audit.count == COUNTER_ITEMS
+    assert sorted(audit.shared_log) == list(range(COUNTER_ITEMS))
+    assert audit.shared_keys == COUNTER_ITEMS
+    assert audit.stored_equal
+
+
+@pytest.mark.parametrize("kill", range(5))
+def test_worker_state_in_postgres_is_exact_after_a_kill(kill: int, tmp_path: Path) -> None:
+    for url in postgres_spec():
+        audit = crash_and_resume_counter(tmp_path, random.Random(SEED + 2000 + kill), url)
+        assert audit.ok, audit

@@ -11,9 +11,9 @@ from tests.store.store_flows import read_log, ring_flow
 
 
 @pytest.fixture
-def parent(tmp_path: Path) -> tuple[Path, str]:
+def parent(store_spec: str) -> tuple[str, str]:
     """A finished 100-activation job in a store."""
-    store = tmp_path / "jobs.db"
+    store = store_spec
     with Runtime(thread_pool_size=1, store=store) as runtime:
         _, job = runtime.post(ring_flow("ring", None), "r0", "inp", {"n": 99})
         assert job.wait(10)
@@ -24,7 +24,7 @@ def parent(tmp_path: Path) -> tuple[Path, str]:
 
 @pytest.mark.parametrize("k", [0, 1, 37, 99, 100])
 def test_a_fork_at_step_k_runs_exactly_the_activations_after_k(
-    parent: tuple[Path, str], tmp_path: Path, k: int
+    parent: tuple[str, str], tmp_path: Path, k: int
 ) -> None:
     store, parent_id = parent
     log = tmp_path / "fork.log"
@@ -53,7 +53,7 @@ def test_a_fork_at_step_k_runs_exactly_the_activations_after_k(
         assert child_history[-1].routine_state == parent_history[-1].routine_state
 
 
-def test_a_fork_started_paused_steps_one_activation_at_a_time(parent: tuple[Path, str]) -> None:
+def test_a_fork_started_paused_steps_one_activation_at_a_time(parent: tuple[str, str]) -> None:
     store, parent_id = parent
     with Runtime(thread_pool_size=1, store=store) as runtime:
         assert runtime.store is not None
@@ -74,7 +74,7 @@ def test_a_fork_started_paused_steps_one_activation_at_a_time(parent: tuple[Path
         assert len(runtime.store.history(child.job_id)) == 50
 
 
-def test_forking_outside_the_history_is_refused(parent: tuple[Path, str]) -> None:
+def test_forking_outside_the_history_is_refused(parent: tuple[str, str]) -> None:
     store, parent_id = parent
     with (
         Runtime(thread_pool_size=1, store=store) as runtime,

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from routilux import Runtime, SqliteStore, StateError
+from routilux import Runtime, StateError
+from routilux.store import open_store
 from tests.store.crash_check import CHILD, REPO, run_child_and_kill
 from tests.store.store_flows import fanout_flow, read_log, retry_flow
 
@@ -19,9 +20,9 @@ def _runs(log: Path, routine_id: str) -> int:
 
 
 def test_resuming_a_failed_fanout_after_a_fix_runs_the_completed_branch_once(
-    tmp_path: Path,
+    store_spec: str, tmp_path: Path
 ) -> None:
-    store, log = tmp_path / "jobs.db", tmp_path / "runs.log"
+    store, log = store_spec, tmp_path / "runs.log"
     with Runtime(thread_pool_size=1, store=store) as runtime:
         _, job = runtime.post(fanout_flow("fan", log, broken_at=2), "src", "inp", {"n": 3})
         assert job.wait(10)
@@ -45,8 +46,8 @@ def test_resuming_a_failed_fanout_after_a_fix_runs_the_completed_branch_once(
     assert results == {(f"d{i}", 2 * i) for i in range(3)} | {(f"i{i}", i + 1) for i in range(3)}
 
 
-def test_resume_without_a_job_id_picks_up_only_unfinished_jobs(tmp_path: Path) -> None:
-    store = tmp_path / "jobs.db"
+def test_resume_without_a_job_id_picks_up_only_unfinished_jobs(store_spec: str) -> None:
+    store = store_spec
     with Runtime(thread_pool_size=1, store=store) as runtime:
         _, job = runtime.post(fanout_flow("fan", None), "src", "inp", {"n": 2})
         assert job.wait(10)
@@ -83,7 +84,7 @@ def test_resumed_jobs_of_one_flow_share_one_worker_and_each_runs_once(tmp_path: 
     assert read_log(before) == []
 
 
-def _run_child_killed_at(store: Path, log: Path, kill_at: int) -> str:
+def _run_child_killed_at(store: str, log: Path, kill_at: int) -> str:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), *sys.path])}
     out = subprocess.run(
         [sys.executable, str(CHILD), "retry", str(store), str(log), str(kill_at)],
@@ -94,7 +95,7 @@ def _run_child_killed_at(store: Path, log: Path, kill_at: int) -> str:
         check=False,
     )
     assert out.returncode == -9, out.stderr  # killed by its own SIGKILL
-    with SqliteStore(store) as jobs:  # it may die before printing its job id
+    with open_store(store) as jobs:  # it may die before printing its job id
         [job] = jobs.jobs()
     return job.job_id
 
@@ -103,9 +104,9 @@ def _run_child_killed_at(store: Path, log: Path, kill_at: int) -> str:
     ("kill_at", "succeed_at", "total"), [(2, None, 5), (2, 4, 4), (1, None, 5)]
 )
 def test_retries_survive_a_restart_and_never_exceed_the_attempts_allowed(
-    tmp_path: Path, kill_at: int, succeed_at: int | None, total: int
+    store_spec: str, tmp_path: Path, kill_at: int, succeed_at: int | None, total: int
 ) -> None:
-    store, log = tmp_path / "jobs.db", tmp_path / "runs.log"
+    store, log = store_spec, tmp_path / "runs.log"
     job_id = _run_child_killed_at(store, log, kill_at)
     assert len(read_log(log)) == kill_at
 

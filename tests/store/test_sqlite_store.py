@@ -32,8 +32,8 @@ def test_a_file_that_is_not_a_store_raises_serialization_error_naming_it(tmp_pat
     assert path.read_bytes() == b"this is not sqlite" * 100
 
 
-def test_each_activation_is_one_checkpoint_with_inputs_outputs_and_state(tmp_path: Path) -> None:
-    with Runtime(thread_pool_size=1, store=tmp_path / "jobs.db") as runtime:
+def test_each_activation_is_one_checkpoint_with_inputs_outputs_and_state(store_spec: str) -> None:
+    with Runtime(thread_pool_size=1, store=store_spec) as runtime:
         _, job = runtime.post(
             ring_flow("ring", None, size=3), "r0", "inp", {"n": 3}, metadata={"u": 1}
         )
@@ -102,6 +102,8 @@ def test_a_store_of_schema_1_is_migrated_in_place_and_keeps_its_jobs(tmp_path: P
     conn = sqlite3.connect(path)
     try:  # what routilux wrote before dropped data was recorded
         conn.execute("ALTER TABLE items DROP COLUMN dropped_after")
+        conn.execute("ALTER TABLE jobs DROP COLUMN owner")
+        conn.execute("ALTER TABLE jobs DROP COLUMN lease_until")
         conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")
         conn.commit()
     finally:
