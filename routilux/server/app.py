@@ -221,7 +221,13 @@ def serve_flows(
     runtime = Runtime(thread_pool_size=threads, store=store)
     app = create_app(runtime, flows, token=token, max_body=max_body, durations=durations)
     config = uvicorn.Config(
-        app, host=host, port=port, log_level="warning", ws="websockets-sansio", lifespan="on"
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        ws="websockets-sansio",
+        ws_max_size=64 * 1024,  # clients only listen; nothing they send is read
+        lifespan="on",
     )
     server = uvicorn.Server(config)
 
