@@ -68,9 +68,6 @@ def test_clicking_step_moves_the_highlight_and_clicking_a_routine_sets_a_breakpo
     page.wait_for_function(HIGHLIGHT_IS, arg="r1")
     assert diagram.locator("g.routine.state-queued").count() >= 1
     page.locator("#events li").first.wait_for()
-    if os.environ.get("ROUTILUX_SCREENSHOT"):
-        SCREENSHOT.parent.mkdir(exist_ok=True)
-        page.screenshot(path=str(SCREENSHOT))
 
     page.locator(".routilux-diagram g.routine#routine-r2").click()  # a breakpoint before r2
     page.wait_for_function(
@@ -79,6 +76,10 @@ def test_clicking_step_moves_the_highlight_and_clicking_a_routine_sets_a_breakpo
     page.locator(".routilux-continue").click()
     page.wait_for_function(HIGHLIGHT_IS, arg="r2")  # parked at the breakpoint
     assert page.locator("#worker-status").inner_text() == "paused"
+    assert page.locator("#held").inner_text() == 'parked before r2: {"input":[{"n":2}]}'
+    if os.environ.get("ROUTILUX_SCREENSHOT"):
+        SCREENSHOT.parent.mkdir(exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT))
     page.locator(".routilux-diagram g.routine#routine-r2").click()  # removed again
     page.wait_for_function(
         "() => !document.querySelector('#routine-r2').classList.contains('breakpoint')"

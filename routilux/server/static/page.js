@@ -88,9 +88,26 @@ async function refresh() {
       return row;
     });
     $("#jobs tbody").replaceChildren(...rows);
+    showWorker(worker);
   } catch (error) {
     say(error.message);
   }
+}
+
+// The parked activation (a breakpoint's) and, per routine, what waits and what ran.
+function showWorker(worker) {
+  const held = worker.held[0];
+  $("#held").textContent = held
+    ? `parked before ${held.routine_id}: ${JSON.stringify(held.inputs)}` : "";
+  const rows = Object.entries(worker.stats).map(([routine, stats]) => {
+    const queued = Object.values(worker.queues[routine] || {})
+      .reduce((sum, queue) => sum + queue.length, 0);
+    const row = document.createElement("tr");
+    row.append(cell(routine), cell(queued || ""), cell(stats.activations),
+      cell(stats.failures || "", stats.failures ? "status-failed" : ""));
+    return row;
+  });
+  $("#routines tbody").replaceChildren(...rows);
 }
 
 // Events arrive in bursts; redraw at most every 300 ms.
