@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from prometheus_client.parser import text_string_to_metric_families
 
-from routilux import Flow, Routine
-from tests.server.conftest import Serve, Served, chain
-
-
-class Fails(Routine):
-    def __init__(self) -> None:
-        super().__init__()
-        self.add_slot("input")
-
-    def logic(self, input: list[Any], policy_message: Any, worker_state: Any) -> None:
-        raise RuntimeError("no")
+from routilux import Flow
+from tests.server.conftest import Fails, Serve, Served, chain
 
 
 def samples(served: Served) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
