@@ -42,6 +42,11 @@ def test_metrics_count_activations_failures_and_jobs_per_flow_and_routine(serve:
     )
     assert got[histogram] == 3
     assert ("routilux_store_read_seconds", ()) in got
+    # Group commit: at least one transaction, at most one per activation (4 jobs, 7 of them).
+    commits = got[("routilux_store_commit_seconds_count", ())]
+    assert 1 <= commits <= 3 * 3 + 1 + 4 * 2
+    assert got[("routilux_store_commit_seconds_bucket", (("le", "+Inf"),))] == commits
+    assert got[("routilux_store_commit_seconds_sum", ())] > 0
 
 
 def test_queue_depth_and_unfinished_jobs_show_a_paused_worker(served: Served) -> None:
