@@ -192,41 +192,34 @@ class Scheduler(Backpressure):
             wait_for_room = False
             with self._lock:
                 self._take_posts_locked()  # earlier posts of this thread go first
-                mode = queue.on_full if block is None else ("block" if block else "raise")
                 if self._stopped:
                     refused = StateError(
                         f"worker {self.worker_id} is stopped; it takes no more posts"
                     )
-                elif not queue.has_room() and mode == "block":
-                    if deadline is None:
-                        wait = queue.block_timeout if timeout is None else timeout
-                        deadline = FOREVER if wait is None else time.monotonic() + wait
-                    if time.monotonic() >= deadline:
+                elif queue.max_length is None or queue.has_room():
+                    spawn = self._accept_post_locked(node, queue, item, job)
+                else:
+                    mode = queue.on_full if block is None else ("block" if block else "raise")
+                    if mode == "drop_oldest":
+                        self._drop_oldest_locked(queue)
+                        spawn = self._accept_post_locked(node, queue, item, job)
+                    elif mode != "block":
                         refused = SlotQueueFullError(
-                            f"slot {routine_id}.{slot} stayed full ({queue.max_length} "
-                            "queued) for the whole timeout; the post was not accepted"
+                            f"slot {routine_id}.{slot} is full ({queue.max_length} queued); "
+                            "the post was not accepted"
                         )
                     else:
-                        wait_for_room = True
-                        spawn = self._wait_for_room_locked(deadline)
-                elif not queue.has_room() and mode != "drop_oldest":
-                    refused = SlotQueueFullError(
-                        f"slot {routine_id}.{slot} is full ({queue.max_length} queued); "
-                        "the post was not accepted"
-                    )
-                else:
-                    if not queue.has_room():
-                        self._drop_oldest_locked(queue)
-                    self._jobs[job.job_id] = job
-                    self.state._status = _PAUSED if self._paused else _BUSY
-                    for hook in self._hooks.job_started:
-                        call_hook(hook, self, job)
-                    self._enqueue_locked(node, queue, item, job)
-                    job.inflight = 1
-                    if not self._drainers or not (
-                        self._spawn_check_armed or self._drainers >= self._max_drainers
-                    ):
-                        spawn = self._wants_drainer_locked(False)
+                        if deadline is None:
+                            wait = queue.block_timeout if timeout is None else timeout
+                            deadline = FOREVER if wait is None else time.monotonic() + wait
+                        if time.monotonic() >= deadline:
+                            refused = SlotQueueFullError(
+                                f"slot {routine_id}.{slot} stayed full ({queue.max_length} "
+                                "queued) for the whole timeout; the post was not accepted"
+                            )
+                        else:
+                            wait_for_room = True
+                            spawn = self._wait_for_room_locked(deadline)
             if spawn:
                 self._start_drainer()
             if not wait_for_room:
@@ -235,6 +228,22 @@ class Scheduler(Backpressure):
             self.runtime._job_closed()
             raise refused
         return job
+
+    def _accept_post_locked(
+        self, node: Node, queue: SlotQueue, item: QueuedItem, job: JobContext
+    ) -> bool:
+        """Queue a post's item as a new job; return whether to start a drainer."""
+        self._jobs[job.job_id] = job
+        self.state._status = _PAUSED if self._paused else _BUSY
+        for hook in self._hooks.job_started:
+            call_hook(hook, self, job)
+        self._enqueue_locked(node, queue, item, job)
+        job.inflight = 1
+        if not self._drainers or not (
+            self._spawn_check_armed or self._drainers >= self._max_drainers
+        ):
+            return self._wants_drainer_locked(False)
+        return False
 
     def route(
         self, activation: ActivationRecord | None, node: Node, event: str, data: dict[str, Any]
@@ -394,7 +403,17 @@ class Scheduler(Backpressure):
             while True:
                 with lock:
                     if finished is not None:
-                        self._book_locked(finished)
+                        # _book_locked, written out: it runs once per activation.
+                        self._progress += 1
+                        node = finished._node
+                        node.activations += 1
+                        job = finished.job
+                        if finished.error is not None:
+                            node.failures += 1
+                            self._apply_error_strategy_locked(finished, job)
+                        job.inflight -= 1
+                        if job.inflight == 0:
+                            self._finish_job_locked(job)
                     activation = self._next_locked(True)
                     if activation is None:
                         if self._leaving_probe is not None:

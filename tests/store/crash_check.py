@@ -96,13 +96,21 @@ def run_child_and_kill(args: list[str]) -> list[str]:
 
 
 def crash_and_resume(
-    tmp: Path, rng: random.Random, expected: tuple[set[str], tuple[list[Any], Any]]
+    tmp: Path,
+    rng: random.Random,
+    expected: tuple[set[str], tuple[list[Any], Any]],
+    *,
+    asynchronous: bool = False,
 ) -> Audit:
-    """Run the job in a child, SIGKILL it after a random delay, resume it here, audit it."""
+    """Run the job in a child, SIGKILL it after a random delay, resume it here, audit it.
+
+    With ``asynchronous``, one routine of the flow is ``async def`` (in the child and in the
+    resuming runtime alike)."""
+    kind = "fanout-async" if asynchronous else "fanout"
     store_path, log_before, log_after = tmp / "jobs.db", tmp / "before.log", tmp / "after.log"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), *sys.path])}
     child = subprocess.Popen(
-        [sys.executable, str(CHILD), "fanout", str(store_path), str(log_before), *ARGS],
+        [sys.executable, str(CHILD), kind, str(store_path), str(log_before), *ARGS],
         stdout=subprocess.PIPE,
         text=True,
         env=env,
@@ -124,7 +132,8 @@ def crash_and_resume(
         before = set(committed_keys(store, job_id))
     audit.committed_before_resume = len(before)
     with Runtime(thread_pool_size=2, store=store_path) as runtime:
-        jobs = runtime.resume(flows={"fanout": fanout_flow("fanout", log_after)})
+        flow = fanout_flow("fanout", log_after, asynchronous=asynchronous)
+        jobs = runtime.resume(flows={"fanout": flow})
         for job in jobs:
             assert job.wait(30)
         store = runtime.store

@@ -6,6 +6,7 @@ with SIGKILL keeps every line it wrote: the tests count executions from it.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -74,6 +75,22 @@ class Double(_Logged):
                 raise RuntimeError("double is broken (after emitting)")
 
 
+class AsyncDouble(Double):
+    """Double as ``async def`` logic: awaited on the runtime's event loop."""
+
+    async def logic(  # type: ignore[override]
+        self, inp: list[dict[str, Any]], policy_message: Any, worker_state: Any
+    ) -> None:
+        log_execution(self, inp)
+        pause = self.get_config("pause", 0.0)
+        if pause:
+            await asyncio.sleep(pause)
+        for point in inp:
+            self.emit("out", tag=f"d{point['i']}", v=2 * point["i"])
+            if point["i"] == self.get_config("broken_at"):
+                raise RuntimeError("double is broken (after emitting)")
+
+
 class Increment(_Logged):
     """Emits ``i + 1`` tagged ``i<i>``."""
 
@@ -107,14 +124,21 @@ class Sink(_Logged):
 
 
 def fanout_flow(
-    name: str, log: Path | None, *, pause: float = 0.0, broken_at: int | None = None
+    name: str,
+    log: Path | None,
+    *,
+    pause: float = 0.0,
+    broken_at: int | None = None,
+    asynchronous: bool = False,
 ) -> Flow:
     """src -> (double, inc) -> sink: ``4n + 1`` activations for a post of ``{"n": n}``.
 
-    With ``broken_at``, double raises (after emitting) on that item.
+    With ``broken_at``, double raises (after emitting) on that item; ``asynchronous`` makes
+    double ``async def`` logic.
     """
     flow = Flow(name)
-    for routine, rid in ((Source(), "src"), (Double(), "double"), (Increment(), "inc")):
+    double = AsyncDouble() if asynchronous else Double()
+    for routine, rid in ((Source(), "src"), (double, "double"), (Increment(), "inc")):
         routine.set_config(log=str(log) if log else None, pause=pause)
         flow.add_routine(routine, rid)
     sink = Sink()

@@ -38,6 +38,21 @@ def test_a_killed_job_resumes_without_lost_or_repeated_activations(
     assert audit.status == "completed"
 
 
+@pytest.mark.parametrize("kill", range(KILLS // 2))
+def test_a_killed_job_with_async_logic_resumes_exactly_once(
+    kill: int, tmp_path: Path, expected: tuple[set[str], tuple[list[Any], Any]]
+) -> None:
+    audit = crash_and_resume(
+        tmp_path, random.Random(SEED + 500 + kill), expected, asynchronous=True
+    )
+
+    assert audit.lost == []
+    assert audit.duplicated == []
+    assert audit.completed_run_again == []
+    assert not audit.outputs_differ
+    assert audit.status == "completed"
+
+
 def test_the_reference_run_records_every_activation_once(
     expected: tuple[set[str], tuple[list[Any], Any]],
 ) -> None:
