@@ -51,9 +51,11 @@ class WorkerView:
     queues: dict[str, dict[str, QueueView]]
     """``{routine_id: {slot: QueueView}}`` for every slot of every routine."""
     jobs: tuple[JobContext, ...]
-    """The unfinished jobs."""
+    """The unfinished jobs (the oldest ``max_jobs`` of them)."""
     stats: dict[str, RoutineStats] = field(default_factory=dict)
     """``{routine_id: RoutineStats}``."""
+    job_count: int = 0
+    """How many jobs are unfinished, all of them counted."""
 
     @property
     def queued_count(self) -> int:

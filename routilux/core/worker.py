@@ -193,17 +193,20 @@ class Worker(Scheduler):
 
     # -- inspection ----------------------------------------------------------------------
 
-    def inspect(self, max_items: int | None = 20) -> WorkerView:
+    def inspect(self, max_items: int | None = 20, max_jobs: int | None = None) -> WorkerView:
         """Read held activations, queues, jobs and counters together, at one instant.
 
         Args:
             max_items: How many queued items to copy per slot (the oldest); None copies all.
                 The lock is held only for the copy, so keep it small on big queues.
+            max_jobs: How many unfinished jobs to copy (the oldest); None copies all.
+                :attr:`WorkerView.job_count` counts all of them either way.
         """
-        if max_items is not None and (
-            not isinstance(max_items, int) or isinstance(max_items, bool) or max_items < 0
-        ):
-            raise ValueError(f"max_items must be an int >= 0 or None, got {max_items!r}")
+        for name, value in (("max_items", max_items), ("max_jobs", max_jobs)):
+            if value is not None and (
+                not isinstance(value, int) or isinstance(value, bool) or value < 0
+            ):
+                raise ValueError(f"{name} must be an int >= 0 or None, got {value!r}")
         with self._reading():
             queues = {
                 rid: {
@@ -224,8 +227,9 @@ class Worker(Scheduler):
                 running=self._running,
                 held=tuple(self._held),
                 queues=queues,
-                jobs=tuple(self._jobs.values()),
+                jobs=_first_jobs(self._jobs, max_jobs),
                 stats=stats,
+                job_count=len(self._jobs),
             )
 
     @property
@@ -323,6 +327,17 @@ class Worker(Scheduler):
         the ones still running."""
         with self._lock:
             return [cell.activation for cell in self._cells if cell.activation is not None]
+
+
+def _first_jobs(jobs: dict[str, JobContext], n: int | None) -> tuple[JobContext, ...]:
+    if n is None or n >= len(jobs):
+        return tuple(jobs.values())
+    out: list[JobContext] = []
+    for job in jobs.values():
+        if len(out) >= n:
+            break
+        out.append(job)
+    return tuple(out)
 
 
 def _first(items: deque[QueuedItem], n: int | None) -> tuple[QueuedItem, ...]:

@@ -109,3 +109,17 @@ def test_a_routine_counts_its_failures() -> None:
         assert {job.status for job in jobs} == {JobStatus.FAILED}
         stats = worker.inspect().stats["f"]
         assert (stats.activations, stats.failures) == (3, 3)
+
+
+def test_inspect_copies_at_most_max_jobs_and_counts_them_all() -> None:
+    flow = chain("many-jobs", 1)
+    with Runtime(thread_pool_size=1) as runtime:
+        worker = runtime.start_worker(flow)
+        worker.pause()
+        jobs = [worker.post("r0", "input", {"n": n}) for n in range(300)]
+        view = worker.inspect(max_items=0, max_jobs=5)
+        assert view.job_count == 300
+        assert view.jobs == tuple(jobs[:5])
+        assert len(worker.inspect(max_items=0).jobs) == 300
+        with pytest.raises(ValueError, match="max_jobs"):
+            worker.inspect(max_jobs=-2)
