@@ -28,6 +28,11 @@ PARK_WAIT = 2.0
 """Seconds ``step(stop_at_next=True)`` waits for the next activation to be parked."""
 
 
+def _copy_data(items: tuple[QueuedItem, ...]) -> list[Any]:
+    # Most slots are empty: skip deepcopy's bookkeeping for them.
+    return copy.deepcopy([item.data for item in items]) if items else []
+
+
 class DebugSession(Observer):
     """Debug the worker that runs ``flow_name`` on ``runtime`` (started if none runs yet).
 
@@ -302,7 +307,7 @@ class DebugSession(Observer):
         # a snapshot must not change when logic later mutates what it received.
         held = view.held[0] if view.held else None
         queues = {
-            rid: {name: copy.deepcopy([item.data for item in q.items]) for name, q in slots.items()}
+            rid: {name: _copy_data(q.items) for name, q in slots.items()}
             for rid, slots in view.queues.items()
         }
         state = self.worker.state

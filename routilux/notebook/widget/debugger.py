@@ -229,7 +229,10 @@ class FlowDebugger(widgets.VBox):  # type: ignore[misc]
             view.paused,
             view.running,
             tuple(r.seq for r in view.held),
-            tuple(job.job_id for job in view.jobs),
+            # The count and the ends, not every job: thousands may be queued.
+            len(view.jobs),
+            view.jobs[0].job_id if view.jobs else None,
+            view.jobs[-1].job_id if view.jobs else None,
             tuple((s.activations, s.failures) for s in view.stats.values()),
             tuple(q.length for slots in view.queues.values() for q in slots.values()),
         )
