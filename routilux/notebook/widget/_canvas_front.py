@@ -142,9 +142,9 @@ function render({ model, el }) {
 
   // Only what changed since the last payload touches the DOM.
   const apply = () => {
-    const state = model.get("state") || {};
-    const routines = state.routines || {}, queued = state.queued || {};
-    const edgeCounts = state.edges || {}, tips = state.tips || {};
+    // One trait per aspect: a redraw sends only the aspects that changed.
+    const routines = model.get("routines") || {}, queued = model.get("queued") || {};
+    const edgeCounts = model.get("edges") || {}, tips = model.get("tips") || {};
     for (const [id, classes] of Object.entries(routines)) {
       if (applied.routines[id] !== classes && nodes[id]) setClasses(nodes[id], classes);
     }
@@ -243,7 +243,8 @@ function render({ model, el }) {
 
   draw();
   model.on("change:svg", draw);
-  model.on("change:state", apply);
+  const ASPECTS = ["change:routines", "change:queued", "change:edges", "change:tips"];
+  for (const aspect of ASPECTS) model.on(aspect, apply);
   model.on("change:legend", apply);
   el.addEventListener("click", onClick);
   scroller.addEventListener("mousedown", onDown);
@@ -254,7 +255,7 @@ function render({ model, el }) {
   resize.observe(scroller);
   return () => {
     model.off("change:svg", draw);
-    model.off("change:state", apply);
+    for (const aspect of ASPECTS) model.off(aspect, apply);
     model.off("change:legend", apply);
     el.removeEventListener("click", onClick);
     scroller.removeEventListener("mousedown", onDown);

@@ -14,7 +14,7 @@ from routilux.core.flow import Flow
 from routilux.notebook.diagram.dot import flow_digraph
 from routilux.notebook.diagram.engines import EngineUnavailable, render_svg
 from routilux.notebook.diagram.overlay import DiagramState
-from routilux.notebook.live.payload import diagram_payload, flow_outline
+from routilux.notebook.live.payload import DiagramPayload, diagram_payload, flow_outline
 from routilux.notebook.render import diagram_html, legend_html, strip_xml_prolog
 from routilux.notebook.widget._canvas_front import CSS, ESM
 
@@ -49,7 +49,9 @@ class KeyMessage(TypedDict):
 
 
 class DiagramCanvas(anywidget.AnyWidget):
-    """The live diagram: :attr:`svg` is laid out once, :attr:`state` recolours it in place.
+    """The live diagram: :attr:`svg` is laid out once; :attr:`routines` (classes),
+    :attr:`queued`, :attr:`edges` and :attr:`tips` recolour and relabel it in place, each
+    sent to the browser only when it changed.
 
     A click on a routine opens its menu (breakpoints before / after / on a slot / on an
     event, run to here); the chosen item calls ``on_action``. Keys pressed while the
@@ -64,7 +66,10 @@ class DiagramCanvas(anywidget.AnyWidget):
     _esm = ESM
     _css = CSS
     svg = traitlets.Unicode("").tag(sync=True)
-    state = traitlets.Dict().tag(sync=True)
+    routines = traitlets.Dict().tag(sync=True)
+    queued = traitlets.Dict().tag(sync=True)
+    edges = traitlets.Dict().tag(sync=True)
+    tips = traitlets.Dict().tag(sync=True)
     outline = traitlets.Dict().tag(sync=True)
     legend = traitlets.Unicode("").tag(sync=True)
 
@@ -87,8 +92,23 @@ class DiagramCanvas(anywidget.AnyWidget):
 
     def show(self, overlay: DiagramState, tips: dict[str, str] | None = None) -> None:
         """Show ``overlay``; an unchanged one sends nothing to the front end."""
-        self.state = dict(diagram_payload(self._flow, overlay, tips))
-        self.legend = legend_html(overlay)
+        payload = diagram_payload(self._flow, overlay, tips)
+        with self.hold_sync():  # one message for the aspects that changed
+            self.routines = payload["routines"]
+            self.queued = payload["queued"]
+            self.edges = payload["edges"]
+            self.tips = payload["tips"]
+            self.legend = legend_html(overlay)
+
+    @property
+    def state(self) -> DiagramPayload:
+        """The diagram's live state as the browser has it."""
+        return {
+            "routines": self.routines,
+            "queued": self.queued,
+            "edges": self.edges,
+            "tips": self.tips,
+        }
 
     def _handle_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
         if not isinstance(content, dict):
