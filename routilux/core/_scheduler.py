@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from routilux.core import _check
 from routilux.core._context import current_activation
-from routilux.core._growth import DrainerGrowth, observe
+from routilux.core._growth import SAMPLE_EVERY, DrainerGrowth, observe
 from routilux.core._hook_table import HookTable, call_hook, hook_failed
 from routilux.core._names import unknown
 from routilux.core._next import ask_policy, take_all_slots_ready, take_immediate
@@ -40,7 +40,6 @@ from routilux.core._node import (
     ASYNC,
     BLOCKING,
     IMMEDIATE_ONE_SLOT,
-    INLINE,
     STUB,
     Node,
     build_nodes,
@@ -468,8 +467,6 @@ class Scheduler(DrainerGrowth):
         outer = set_current(None)
         try:
             while True:
-                dispatch = INLINE
-                grow = False
                 with lock:
                     if finished is not None:
                         self._book_locked(finished)
@@ -482,13 +479,6 @@ class Scheduler(DrainerGrowth):
                         self._cells.remove(cell)
                         if self._quiet_waiters and self._running == 0:
                             self._changed.notify_all()
-                    else:
-                        dispatch = activation._node.dispatch
-                        if dispatch == ASYNC:
-                            self._offloaded += 1
-                        elif dispatch == BLOCKING:
-                            # This drainer is about to block: another one takes what waits.
-                            grow = self._grow_for_blocking_locked()
                 if activation is None:
                     # A post may have gone into the inbox after _next_locked emptied it,
                     # seeing this drainer still counted: look once more now that it is not.
@@ -496,21 +486,34 @@ class Scheduler(DrainerGrowth):
                         finished = None
                         continue
                     return
-                if grow:
-                    self._start_drainer()
-                if dispatch == ASYNC:
-                    self.runtime._async_loop().submit(self, activation)
-                    finished = None
-                    continue
+                node = activation._node
+                # One countdown per node decides everything rare, so that quick logic pays
+                # one decrement and one test: logic awaited on the event loop, logic that
+                # blocks, and the activations timed to tell the two kinds of sync logic
+                # apart (_growth.observe keeps the countdown at 0 for the first two).
+                node.sample_in -= 1
+                sampled = False
+                if node.sample_in <= 0:
+                    dispatch = node.dispatch
+                    if dispatch == ASYNC:
+                        with lock:
+                            self._offloaded += 1
+                        self.runtime._async_loop().submit(self, activation)
+                        finished = None
+                        continue
+                    if dispatch == BLOCKING:
+                        # This drainer is about to block: another one takes what waits.
+                        with lock:
+                            grow = self._grow_for_blocking_locked()
+                        if grow:
+                            self._start_drainer()
+                        sampled = node.activations % SAMPLE_EVERY == 0
+                    else:
+                        sampled = True
                 cell.activation = activation
                 set_current(activation)
                 activation.attempts += 1
                 hooks = self._hooks
-                node = activation._node
-                # Some activations are timed against the thread's CPU time, to tell logic
-                # that blocks from logic that computes (_growth.observe).
-                node.sample_in -= 1
-                sampled = node.sample_in <= 0
                 cpu = thread_time() if sampled else 0.0
                 # Only observers see a drained activation's record: time it only for them.
                 timed = hooks.timed

@@ -146,19 +146,23 @@ class Engine:
         one_shot = entry_params is not None and worker_id is None
         worker = self.start_worker(flow, worker_id)
         if entry_params is not None:
-            entries = worker.flow.entry_slots()
-            if len(entries) != 1:
-                listed = ", ".join(f"{r}.{s}" for r, s in entries) or "none"
-                raise ConfigurationError(
-                    f"flow {worker.flow_name!r} has {len(entries)} entry slots ({listed}); "
-                    "exec(entry_params=...) needs exactly one: use runtime.post(flow, "
-                    "routine_id, slot, data) instead"
-                )
-            routine_id, slot = entries[0]
-            worker.post(routine_id, slot, entry_params)
+            self._post_entry(worker, entry_params)
             if one_shot:
                 self._retire_idle_one_shots(worker)
         return worker.state
+
+    def _post_entry(self, worker: Worker, entry_params: dict[str, Any]) -> None:
+        """Post ``entry_params`` to the flow's one entry slot."""
+        entries = worker.flow.entry_slots()
+        if len(entries) != 1:
+            listed = ", ".join(f"{r}.{s}" for r, s in entries) or "none"
+            raise ConfigurationError(
+                f"flow {worker.flow_name!r} has {len(entries)} entry slots ({listed}); "
+                "exec(entry_params=...) needs exactly one: use runtime.post(flow, "
+                "routine_id, slot, data) instead"
+            )
+        routine_id, slot = entries[0]
+        worker.post(routine_id, slot, entry_params)
 
     def post(
         self,

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any, TypedDict
 
 from routilux.notebook.diagram.overlay import DiagramState, RoutineState
-from routilux.store._json import decode
+from routilux.store.codec import decode
 from routilux.store.records import ActivationRow
 from routilux.store.sqlite import SqliteStore
 
