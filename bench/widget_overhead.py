@@ -6,13 +6,14 @@ every job finished, and the figure that matters is widget / headless:
 
 - ``chain10``: a line of 10 routines, one post per message (target >= 50%);
 - ``flow1000``: a line of 1,000 routines, one post per message (target >= 30%);
-- ``stall``: the 10-routine chain with 20,000 posts queued at once while paused, then
-  resumed: it must finish with the widget attached.
+- ``stall``: the 10-routine chain with 20,000 posts (``--stall-posts``) queued at once
+  while paused, then resumed: it must finish with the widget attached.
 
 The widget runs without a kernel (its redraws go nowhere), which is what it costs the
 engine: building what it shows and handing it to the front end.
 
-Run: ``PYTHONPATH=. .venv/bin/python bench/widget_overhead.py [--repeats R] [--quick]``.
+Run: ``PYTHONPATH=. .venv/bin/python bench/widget_overhead.py [--repeats R] [--quick]
+[--stall-posts N]``.
 """
 
 from __future__ import annotations
@@ -91,12 +92,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="fewer posts, one repeat")
+    parser.add_argument("--stall-posts", type=int, default=20_000, help="posts queued at once")
     args = parser.parse_args()
     repeats = 1 if args.quick else args.repeats
     scenarios = {
-        "chain10": (chain("chain10", 10), 500 if args.quick else 3000, False),
-        "flow1000": (chain("flow1000", 1000), 5 if args.quick else 20, False),
-        "stall": (chain("stall", 10), 20_000, True),
+        # Runs of a second or so: long enough for several redraws, short enough to repeat.
+        "chain10": (chain("chain10", 10), 500 if args.quick else 10_000, False),
+        "flow1000": (chain("flow1000", 1000), 5 if args.quick else 60, False),
+        "stall": (chain("stall", 10), args.stall_posts, True),
     }
     print(f"routilux {routilux.__version__}; medians of {repeats} run(s)")
     for name, (flow, posts, paused_start) in scenarios.items():

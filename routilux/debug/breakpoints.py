@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import inspect
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from routilux.core.errors import ConfigurationError
 
-__all__ = ["Breakpoint", "BreakpointKind"]
+__all__ = ["Breakpoint", "BreakpointKind", "matching"]
 
 BreakpointKind = Literal["before", "after", "slot", "event"]
 _ids = itertools.count(1)
@@ -85,6 +85,46 @@ class Breakpoint:
         if self._wants_state:
             return bool(self.condition(data, worker_state))
         return bool(self.condition(data))
+
+
+def matching(
+    breakpoints: Iterable[Breakpoint],
+    kinds: tuple[str, ...],
+    routine_id: str,
+    name: str | None,
+    data: Any,
+    worker_state: Any,
+    errors: list[tuple[Breakpoint, BaseException]],
+) -> list[Breakpoint]:
+    """The enabled breakpoints of ``kinds`` at this place whose condition holds for ``data``.
+
+    Args:
+        breakpoints: The candidates.
+        kinds: Breakpoint kinds that apply (``("before",)``, ``("slot",)``...).
+        routine_id: Where it happens.
+        name: The slot or event name for slot and event breakpoints, else None.
+        data: What the conditions get.
+        worker_state: The WorkerState, for conditions that take two arguments.
+        errors: A condition that raises anything (user code) is appended here with its
+            exception and does not match; it never stops the others being tried.
+
+    Returns:
+        The matching breakpoints, in their order.
+    """
+    hits = []
+    for bp in breakpoints:
+        if not bp.enabled or bp.kind not in kinds or bp.routine_id != routine_id:
+            continue
+        if name is not None and name != (bp.slot if bp.kind == "slot" else bp.event):
+            continue
+        try:
+            matched = bp.matches(data, worker_state)
+        except BaseException as exc:  # user code: whatever it raises must not wedge a run
+            errors.append((bp, exc))
+            continue
+        if matched:
+            hits.append(bp)
+    return hits
 
 
 def _takes_two_arguments(fn: Callable[..., Any]) -> bool:

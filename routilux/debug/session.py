@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import threading
 from collections.abc import Callable
 from types import TracebackType
@@ -16,7 +15,7 @@ from routilux.core.hooks import HOLD, Observer
 from routilux.core.job import JobContext
 from routilux.core.queue import QueuedItem
 from routilux.core.worker import Worker
-from routilux.debug.breakpoints import Breakpoint
+from routilux.debug.breakpoints import Breakpoint, matching
 from routilux.debug.history import History
 from routilux.debug.snapshot import Snapshot
 
@@ -297,37 +296,8 @@ class DebugSession(Observer):
                 The worker waits while the copy is taken, so a view that refreshes while
                 the flow runs (the widget) keeps this small.
         """
-        view = self.worker.inspect(max_items)
-        # Data is deep-copied outside the lock: the view holds the items themselves, and
-        # a snapshot must not change when logic later mutates what it received.
-        held = view.held[0] if view.held else None
-        queues = {
-            rid: {name: copy.deepcopy([item.data for item in q.items]) for name, q in slots.items()}
-            for rid, slots in view.queues.items()
-        }
-        state = self.worker.state
-        return Snapshot(
-            flow_name=self.flow_name,
-            paused=view.paused,
-            routine_id=held.routine_id if held else None,
-            inputs=copy.deepcopy(held.inputs) if held else {},
-            queues=queues,
-            worker_state={
-                "status": str(state.status),
-                "routine_states": state.routine_states,
-                "shared_data": copy.deepcopy(state.shared_data),
-            },
-            jobs=list(view.jobs),
-            trace=self.history_store.recent(20),
-            queue_lengths={
-                (rid, name): q.length
-                for rid, slots in view.queues.items()
-                for name, q in slots.items()
-                if q.length
-            },
-            activations={rid: stats.activations for rid, stats in view.stats.items()},
-            failures={rid: stats.failures for rid, stats in view.stats.items()},
-            running=view.running,
+        return Snapshot.from_view(
+            self.worker.inspect(max_items), self.worker.state, self.history_store.recent(20)
         )
 
     @property
@@ -397,25 +367,22 @@ class DebugSession(Observer):
 
     def _fire(self, kinds: tuple[str, ...], routine_id: str, name: str | None, data: Any) -> bool:
         """Whether any enabled breakpoint of these kinds at this place fires for ``data``."""
-        fired = False
-        for bp in self._breakpoints:
-            if not bp.enabled or bp.kind not in kinds or bp.routine_id != routine_id:
-                continue
-            if name is not None and name != (bp.slot if bp.kind == "slot" else bp.event):
-                continue
-            try:
-                matched = bp.matches(data, self.worker.state)
-            except BaseException as exc:  # user code: whatever it raises must not wedge a run
-                self.condition_errors.append((bp, exc))
-                continue
-            if matched:
-                bp.hits += 1
-                self.last_hit = bp
-                fired = True
-                if bp.once:
-                    with self._lock:  # add_breakpoint() may be rewriting the list right now
-                        self._breakpoints = [b for b in self._breakpoints if b is not bp]
-        return fired
+        hits = matching(
+            self._breakpoints,
+            kinds,
+            routine_id,
+            name,
+            data,
+            self.worker.state,
+            self.condition_errors,
+        )
+        for bp in hits:
+            bp.hits += 1
+            self.last_hit = bp
+        if any(bp.once for bp in hits):
+            with self._lock:  # add_breakpoint() may be rewriting the list right now
+                self._breakpoints = [b for b in self._breakpoints if not (b.once and b in hits)]
+        return bool(hits)
 
     def _hold(self, record: ActivationRecord | None = None) -> str:
         with self._lock:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
 from routilux.core.activation import ActivationRecord
+from routilux.core.inspection import WorkerView
 from routilux.core.job import JobContext
+from routilux.core.queue import QueuedItem
+from routilux.core.state import WorkerState
 
 __all__ = ["Snapshot"]
 
@@ -71,6 +75,48 @@ class Snapshot:
             return f"<pre>{escape(repr(self))}</pre>"
         return snapshot_html(self)
 
+    @classmethod
+    def from_view(
+        cls, view: WorkerView, state: WorkerState, trace: list[ActivationRecord]
+    ) -> Snapshot:
+        """A snapshot of what ``Worker.inspect()`` read, with copies of the data in it.
+
+        Data is deep-copied here, outside the worker's lock: the view holds the queued items
+        themselves, and a snapshot must not change when logic later mutates what it gets.
+
+        Args:
+            view: One consistent read of the worker.
+            state: The worker's WorkerState.
+            trace: The most recent activation records, oldest first.
+        """
+        held = view.held[0] if view.held else None
+        return cls(
+            flow_name=view.flow_name,
+            paused=view.paused,
+            routine_id=held.routine_id if held else None,
+            inputs=copy.deepcopy(held.inputs) if held else {},
+            queues={
+                rid: {name: _copy_data(q.items) for name, q in slots.items()}
+                for rid, slots in view.queues.items()
+            },
+            worker_state={
+                "status": str(state.status),
+                "routine_states": state.routine_states,
+                "shared_data": copy.deepcopy(state.shared_data),
+            },
+            jobs=list(view.jobs),
+            trace=trace,
+            queue_lengths={
+                (rid, name): q.length
+                for rid, slots in view.queues.items()
+                for name, q in slots.items()
+                if q.length
+            },
+            activations={rid: stats.activations for rid, stats in view.stats.items()},
+            failures={rid: stats.failures for rid, stats in view.stats.items()},
+            running=view.running,
+        )
+
     def as_dict(self) -> dict[str, Any]:
         """Plain data, without job objects (for tables, JSON and tests)."""
         return {
@@ -83,3 +129,8 @@ class Snapshot:
             "jobs": [{"status": str(j.status), "metadata": dict(j.metadata)} for j in self.jobs],
             "trace": [r.as_dict() for r in self.trace],
         }
+
+
+def _copy_data(items: tuple[QueuedItem, ...]) -> list[Any]:
+    # Most slots are empty: skip deepcopy's bookkeeping for them.
+    return copy.deepcopy([item.data for item in items]) if items else []

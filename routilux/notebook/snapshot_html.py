@@ -108,11 +108,19 @@ def jobs_html(
         max_rows: Jobs listed; the others are counted (a flood of posts stays one line).
     """
     labels = labels or JobLabels(hover_ids=False)
+    # A live view also lists the full id, to select and copy; stored HTML leaves it out.
+    ids = labels.hover_ids
     rows = [
-        (labels.html(job.job_id), html.escape(str(job.status)), value_html(job.metadata))
+        (
+            labels.html(job.job_id),
+            *([f"<code>{html.escape(job.job_id)}</code>"] if ids else []),
+            html.escape(str(job.status)),
+            value_html(job.metadata),
+        )
         for job in jobs[:max_rows]
     ]
-    table = table_html(("job", "status", "metadata"), rows, empty="no unfinished job")
+    headers = ("job", *(["id"] if ids else []), "status", "metadata")
+    table = table_html(headers, rows, empty="no unfinished job")
     if len(jobs) > max_rows:
         table += f"<p><em>and {len(jobs) - max_rows} more unfinished jobs</em></p>"
     return table

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import deque
 from typing import Literal
 from urllib.parse import quote as percent_encode
@@ -47,6 +48,7 @@ _FITS = 9.0
 _COUNT_ROOM = "\u00a0" * 5
 
 
+@functools.lru_cache(maxsize=16384)  # the live diagram asks for every routine's id per redraw
 def element_id(kind: str, *parts: str) -> str:
     """A whitespace-free SVG element id, such as ``routine-first`` or ``routine-my%20step``.
 

@@ -31,7 +31,7 @@ class Throttle:
         callback: Callable[[], None],
         interval: float = 0.1,
         clock: Callable[[], float] = time.monotonic,
-        cost_factor: float = 4.0,
+        cost_factor: float = 6.0,
     ) -> None:
         self.callback = callback
         self.interval = interval

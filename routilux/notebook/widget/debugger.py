@@ -9,9 +9,11 @@ from typing import Any
 import ipywidgets as widgets
 
 from routilux.core.activation import ActivationRecord
+from routilux.core.inspection import WorkerView
 from routilux.core.job import JobContext
 from routilux.core.output import get_job_output, install_routed_stdout
 from routilux.debug.session import DebugSession
+from routilux.debug.snapshot import Snapshot
 from routilux.notebook.live.activity import ActivityTracker
 from routilux.notebook.live.commands import CommandRunner
 from routilux.notebook.live.jobs import JobLabels
@@ -184,9 +186,16 @@ class FlowDebugger(widgets.VBox):  # type: ignore[misc]
 
     # -- drawing ------------------------------------------------------------------------------
 
-    def refresh(self) -> None:
-        """Redraw everything from the session now (normally the throttle calls it)."""
-        snapshot = self.session.snapshot(self.max_items)
+    def refresh(self, view: WorkerView | None = None) -> None:
+        """Redraw everything from the session now (normally the throttle calls it).
+
+        Args:
+            view: A read of the worker to draw (``worker.inspect(max_items)``); read now
+                when None.
+        """
+        worker = self.session.worker
+        view = view if view is not None else worker.inspect(self.max_items)
+        snapshot = Snapshot.from_view(view, worker.state, self.session.history_store.recent(20))
         activity = self.activity.activity()
         running = frozenset(
             r.routine_id
@@ -214,25 +223,16 @@ class FlowDebugger(widgets.VBox):  # type: ignore[misc]
 
     def _tick(self) -> None:
         # Called by the throttle, at most once per interval: redraw if anything changed.
-        seen = self._look()
+        # One bounded read of the worker serves both the check and the redraw, so the
+        # worker's lock is taken once per tick.
+        view = self.session.worker.inspect(self.max_items)
+        seen = _fingerprint(view)
         with self._lock:
             if not self._dirty and seen == self._seen:
                 return
             self._dirty = False
             self._seen = seen
-        self.refresh()
-
-    def _look(self) -> tuple[Any, ...]:
-        """A cheap fingerprint of what the view shows: counts, not data."""
-        view = self.session.worker.inspect(0)
-        return (
-            view.paused,
-            view.running,
-            tuple(r.seq for r in view.held),
-            tuple(job.job_id for job in view.jobs),
-            tuple((s.activations, s.failures) for s in view.stats.values()),
-            tuple(q.length for slots in view.queues.values() for q in slots.values()),
-        )
+        self.refresh(view)
 
     def _changed(self) -> None:
         self._dirty = True
@@ -295,6 +295,21 @@ class FlowDebugger(widgets.VBox):  # type: ignore[misc]
 
     def _command_failed(self, name: str, error: BaseException) -> None:
         self.message = f"{name} failed: {error}"
+
+
+def _fingerprint(view: WorkerView) -> tuple[Any, ...]:
+    """What the view shows, cheaply compared: counts and ids, not data."""
+    return (
+        view.paused,
+        view.running,
+        tuple(r.seq for r in view.held),
+        # The count and the ends, not every job: thousands may be queued.
+        len(view.jobs),
+        view.jobs[0].job_id if view.jobs else None,
+        view.jobs[-1].job_id if view.jobs else None,
+        tuple((s.activations, s.failures) for s in view.stats.values()),
+        tuple(q.length for slots in view.queues.values() for q in slots.values()),
+    )
 
 
 def _plain(value: Any) -> str:
