@@ -287,7 +287,7 @@ class DebugSession(Observer):
 
     # -- inspection and editing ----------------------------------------------------------
 
-    def snapshot(self, max_items: int | None = None) -> Snapshot:
+    def snapshot(self, max_items: int | None = None, max_jobs: int | None = None) -> Snapshot:
         """Copy the worker's state now, consistent (read at one instant under its lock).
 
         Args:
@@ -295,10 +295,11 @@ class DebugSession(Observer):
                 :attr:`Snapshot.queue_lengths` still counts all of them. None copies all.
                 The worker waits while the copy is taken, so a view that refreshes while
                 the flow runs (the widget) keeps this small.
+            max_jobs: Copy at most this many unfinished jobs (the oldest);
+                :attr:`Snapshot.unfinished` still counts all of them. None copies all.
         """
-        return Snapshot.from_view(
-            self.worker.inspect(max_items), self.worker.state, self.history_store.recent(20)
-        )
+        view = self.worker.inspect(max_items, max_jobs)
+        return Snapshot.from_view(view, self.worker.state, self.history_store.recent(20))
 
     @property
     def history(self) -> list[ActivationRecord]:

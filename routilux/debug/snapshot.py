@@ -35,6 +35,8 @@ class Snapshot:
         activations: Activations finished per routine since the worker started.
         failures: Failed activations per routine since the worker started.
         running: Activations running at that instant.
+        job_count: How many jobs were unfinished, all counted (:attr:`jobs` may hold only
+            the oldest of them; None: ``len(jobs)``).
     """
 
     flow_name: str
@@ -49,6 +51,12 @@ class Snapshot:
     activations: dict[str, int] = field(default_factory=dict)
     failures: dict[str, int] = field(default_factory=dict)
     running: int = 0
+    job_count: int | None = None
+
+    @property
+    def unfinished(self) -> int:
+        """How many jobs were unfinished (counting those not copied into :attr:`jobs`)."""
+        return len(self.jobs) if self.job_count is None else self.job_count
 
     @property
     def queued_counts(self) -> dict[tuple[str, str], int]:
@@ -115,6 +123,7 @@ class Snapshot:
             activations={rid: stats.activations for rid, stats in view.stats.items()},
             failures={rid: stats.failures for rid, stats in view.stats.items()},
             running=view.running,
+            job_count=view.job_count,
         )
 
     def as_dict(self) -> dict[str, Any]:

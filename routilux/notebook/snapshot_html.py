@@ -97,7 +97,10 @@ def worker_state_html(snapshot: Snapshot) -> str:
 
 
 def jobs_html(
-    jobs: Sequence[JobContext], labels: JobLabels | None = None, max_rows: int = 20
+    jobs: Sequence[JobContext],
+    labels: JobLabels | None = None,
+    max_rows: int = 20,
+    total: int | None = None,
 ) -> str:
     """The unfinished jobs (JobContext): label (full id on hover), status and metadata.
 
@@ -106,6 +109,7 @@ def jobs_html(
         labels: Names jobs ``#1``, ``#2``...; a view passes its own so that a job keeps
             its number from one redraw to the next.
         max_rows: Jobs listed; the others are counted (a flood of posts stays one line).
+        total: How many jobs there are, when ``jobs`` holds only the oldest of them.
     """
     labels = labels or JobLabels(hover_ids=False)
     # A live view also lists the full id, to select and copy; stored HTML leaves it out.
@@ -121,8 +125,9 @@ def jobs_html(
     ]
     headers = ("job", *(["id"] if ids else []), "status", "metadata")
     table = table_html(headers, rows, empty="no unfinished job")
-    if len(jobs) > max_rows:
-        table += f"<p><em>and {len(jobs) - max_rows} more unfinished jobs</em></p>"
+    count = len(jobs) if total is None else total
+    if count > max_rows:
+        table += f"<p><em>and {count - max_rows} more unfinished jobs</em></p>"
     return table
 
 
@@ -187,7 +192,7 @@ def snapshot_html(
         _section("Next to run", inputs_html(snapshot)),
         _section("Slot queues", queues_html(snapshot)),
         _section("WorkerState", worker_state_html(snapshot)),
-        _section("Jobs", jobs_html(snapshot.jobs, labels)),
+        _section("Jobs", jobs_html(snapshot.jobs, labels, total=snapshot.unfinished)),
         _section("Recent activations", trace, open_=False),
     ]
     return f'<div class="routilux-snapshot">{"".join(parts)}</div>'

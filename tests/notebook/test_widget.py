@@ -561,6 +561,7 @@ def test_twenty_thousand_queued_posts_finish_with_the_widget_attached(
     assert len(queues["r0"]["input"]) == debugger.max_items  # a bounded copy
     assert "r0.input</td><td>20000</td>" in debugger.inspectors.queues.value
     assert "and 19980 more unfinished jobs" in debugger.inspectors.jobs.value
+    assert "20000 unfinished jobs" in debugger.status.value  # all counted, 50 copied
     session.resume()
     assert runtime.wait_until_all_jobs_finished(60)
     assert len(session.worker.state.shared_log) == 20_000

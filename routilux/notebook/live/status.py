@@ -69,8 +69,8 @@ def status_html(
     elif snapshot.paused:
         parts.append("paused")
     else:
-        parts.append("running" if snapshot.jobs or snapshot.running else "idle")
-    jobs = len(snapshot.jobs)
+        parts.append("running" if snapshot.unfinished or snapshot.running else "idle")
+    jobs = snapshot.unfinished
     parts.append(f"{jobs} unfinished job{'s' if jobs != 1 else ''}")
     line = "; ".join(parts)
     if message:

@@ -29,6 +29,10 @@ from routilux.notebook.widget.timeline import timeline_for
 
 __all__ = ["FlowDebugger"]
 
+# Jobs a redraw copies (the jobs table and menus show the oldest): the status line counts
+# them all, so a worker with 200,000 unfinished jobs is read as fast as one with twenty.
+_JOBS_SHOWN = 50
+
 
 # ipywidgets ships no type hints, so mypy sees VBox as Any.
 class FlowDebugger(widgets.VBox):  # type: ignore[misc]
@@ -194,7 +198,7 @@ class FlowDebugger(widgets.VBox):  # type: ignore[misc]
                 when None.
         """
         worker = self.session.worker
-        view = view if view is not None else worker.inspect(self.max_items)
+        view = view if view is not None else worker.inspect(self.max_items, _JOBS_SHOWN)
         snapshot = Snapshot.from_view(view, worker.state, self.session.history_store.recent(20))
         activity = self.activity.activity()
         running = frozenset(
@@ -225,7 +229,7 @@ class FlowDebugger(widgets.VBox):  # type: ignore[misc]
         # Called by the throttle, at most once per interval: redraw if anything changed.
         # One bounded read of the worker serves both the check and the redraw, so the
         # worker's lock is taken once per tick.
-        view = self.session.worker.inspect(self.max_items)
+        view = self.session.worker.inspect(self.max_items, _JOBS_SHOWN)
         seen = _fingerprint(view)
         with self._lock:
             if not self._dirty and seen == self._seen:
@@ -304,7 +308,7 @@ def _fingerprint(view: WorkerView) -> tuple[Any, ...]:
         view.running,
         tuple(r.seq for r in view.held),
         # The count and the ends, not every job: thousands may be queued.
-        len(view.jobs),
+        view.job_count,
         view.jobs[0].job_id if view.jobs else None,
         view.jobs[-1].job_id if view.jobs else None,
         tuple((s.activations, s.failures) for s in view.stats.values()),

@@ -145,7 +145,7 @@ class Inspectors:
         self.queues.value = queues_html(snapshot)
         self.worker_state.value = worker_state_html(snapshot)
         self.trace.value = trace_html(history, labels=labels)
-        self.jobs.value = jobs_html(snapshot.jobs, labels)
+        self.jobs.value = jobs_html(snapshot.jobs, labels, total=snapshot.unfinished)
         # The oldest jobs only: a menu of thousands helps nobody and costs every redraw.
         jobs = [(labels.option(job.job_id), job.job_id) for job in snapshot.jobs[:_MENU_JOBS]]
         _set_options(self.job_target, jobs)
