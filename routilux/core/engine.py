@@ -105,6 +105,7 @@ class Engine:
         # in the thread that waits (a pool thread would swallow it).
         self._interrupt: BaseException | None = None
         self._loop: AsyncLoop | None = None  # started with the first async routine
+        self._processes: Any = None  # a ProcessExecutor, made for the first remote routine
         self._closed = False
 
     def __repr__(self) -> str:
@@ -247,6 +248,10 @@ class Engine:
             raise ConfigurationError(
                 f"flow {flow_name!r} cannot start:\n" + "\n".join(f"  - {p}" for p in problems)
             )
+        for routine_id, routine in flow_obj.routines.items():
+            if routine.executor == "processes":
+                # Pickled now, so an unpicklable routine fails here, naming the attribute.
+                self._process_executor().prepare(routine, routine_id)
         with self._lock:
             if worker_id is None:
                 worker_id = f"{flow_name}-{next(self._worker_ids)}"
@@ -292,6 +297,27 @@ class Engine:
                     self._loop = AsyncLoop(f"routilux-{self.runtime_id}-loop")
                 loop = self._loop
         return loop
+
+    def _process_executor(self) -> Any:
+        """The process pool of routines that opted in, made on first use (cloudpickle and
+        multiprocessing load only then; the pool's processes start with the first task)."""
+        executor = self._processes
+        if executor is None:
+            try:
+                from routilux.executors.processes import ProcessExecutor
+            except ModuleNotFoundError as exc:
+                if exc.name != "cloudpickle":
+                    raise
+                raise ConfigurationError(
+                    "routines with set_executor('processes') need cloudpickle: "
+                    "pip install 'routilux[processes]'"
+                ) from exc
+
+            with self._lock:
+                if self._processes is None:
+                    self._processes = ProcessExecutor()
+                executor = self._processes
+        return executor
 
     # -- workers -------------------------------------------------------------------------
 
@@ -428,6 +454,8 @@ class Engine:
         if self._loop is not None:
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
             self._loop.close(remaining if wait else 0)
+        if self._processes is not None:
+            self._processes.close(wait)
         stuck = [a for worker in workers for a in worker.running_activations()]
         if stuck and wait:
             _log.warning(

@@ -61,6 +61,7 @@ class Routine:
         self._policy: ActivationPolicy = immediate_policy()
         self._error_handler: ErrorHandler | None = None
         self._max_concurrency: int | None = None
+        self._executor: str | None = None
         self.routine_id: str | None = None
         self.flow: Any = None
 
@@ -234,6 +235,32 @@ class Routine:
     @property
     def max_concurrency(self) -> int | None:
         return self._max_concurrency
+
+    @_check.suggests_keywords
+    def set_executor(self, executor: str | None) -> None:
+        """Where this routine's logic runs: ``"processes"`` (a pool of processes, one per
+        core, for CPU-bound logic; needs ``routilux[processes]``) or None / ``"threads"``
+        (the default: the runtime's threads, or its event loop for ``async def`` logic).
+
+        Remote logic gets a pickled copy of the routine (without its flow), its inputs and a
+        snapshot of the worker state; its emits, state writes and printed text take effect
+        when it returns. ``step()`` runs it in this process.
+
+        Raises:
+            ConfigurationError: ``executor`` is not one of those.
+        """
+        if executor == "threads":
+            executor = None
+        if executor not in (None, "processes"):
+            raise ConfigurationError(
+                f"executor must be 'processes', 'threads' or None, got {executor!r}"
+            )
+        self._executor = executor
+
+    @property
+    def executor(self) -> str | None:
+        """``"processes"`` if the logic runs in a process pool, else None."""
+        return getattr(self, "_executor", None)  # routines unpickled from older versions
 
     # -- configuration -------------------------------------------------------------------
 

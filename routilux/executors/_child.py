@@ -1,0 +1,148 @@
+"""What runs inside a pool process: the routine, loaded once, and its logic per activation.
+
+The child never routes or books anything: it records what the logic did (emits, state writes,
+printed text) and returns that record for the driver to replay.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import pickle
+import threading
+import traceback
+from typing import Any
+
+__all__ = ["RemoteState", "run_activation"]
+
+# token -> (routine, logic in calling form), one entry per routine per process.
+_loaded: dict[str, tuple[Any, Any]] = {}
+# The emits of the activation running in this process (one at a time per process).
+_emits: list[tuple[str, dict[str, Any]]] = []
+
+
+class _CutReferences(pickle.Unpickler):
+    """Loads a routine pickled with its flow reference cut off (see ``processes.dumps``)."""
+
+    def persistent_load(self, pid: Any) -> Any:
+        return None
+
+
+def _record_emit(event: str, runtime: Any = None, worker_state: Any = None, **data: Any) -> None:
+    # runtime= / worker_state= pick a worker in the driver; here there is only one answer.
+    _emits.append((event, data))
+
+
+def _load(token: str, blob: bytes) -> tuple[Any, Any]:
+    entry = _loaded.get(token)
+    if entry is None:
+        routine = _CutReferences(io.BytesIO(blob)).load()
+        # The logic's self.emit(...) records instead of routing: there is no worker here.
+        routine.emit = _record_emit
+        entry = _loaded[token] = (routine, routine.resolve_logic())
+    return entry
+
+
+class _JournalDict(dict):  # type: ignore[type-arg]
+    """A snapshot of ``shared_data`` that notes every write for the driver to replay."""
+
+    def __init__(self, data: dict[Any, Any], journal: list[tuple[Any, ...]]) -> None:
+        super().__init__(data)
+        self._journal = journal
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(key, value)
+        self._journal.append(("shared_set", key, value))
+
+    def __delitem__(self, key: Any) -> None:
+        super().__delitem__(key)
+        self._journal.append(("shared_del", key, None))
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+
+class _JournalList(list):  # type: ignore[type-arg]
+    """A snapshot of ``shared_log`` whose appends are replayed in the driver."""
+
+    def __init__(self, items: list[Any], journal: list[tuple[Any, ...]]) -> None:
+        super().__init__(items)
+        self._journal = journal
+
+    def append(self, item: Any) -> None:
+        super().append(item)
+        self._journal.append(("log_append", None, item))
+
+    def extend(self, items: Any) -> None:
+        for item in items:
+            self.append(item)
+
+
+class RemoteState:
+    """The worker state as remote logic sees it: a snapshot to read, a journal of writes."""
+
+    def __init__(self, snapshot: dict[str, Any]) -> None:
+        self.journal: list[tuple[Any, ...]] = []
+        self.lock = threading.RLock()  # logic written for threads takes it; nothing to guard
+        self.worker_id: str = snapshot["worker_id"]
+        self.flow_name: str = snapshot["flow_name"]
+        self._routine_states: dict[str, dict[str, Any]] = snapshot["routine_states"]
+        self.shared_data = _JournalDict(snapshot["shared_data"], self.journal)
+        self.shared_log = _JournalList(snapshot["shared_log"], self.journal)
+
+    def get_routine_state(self, routine_id: str, default: Any = None) -> Any:
+        state = self._routine_states.get(routine_id)
+        return dict(state) if state is not None else default
+
+    def update_routine_state(self, routine_id: str, updates: dict[str, Any]) -> None:
+        self._routine_states.setdefault(routine_id, {}).update(updates)
+        self.journal.append(("update", routine_id, dict(updates)))
+
+    def set_routine_state(self, routine_id: str, state: dict[str, Any]) -> None:
+        self._routine_states[routine_id] = dict(state)
+        self.journal.append(("set", routine_id, dict(state)))
+
+    @property
+    def routine_states(self) -> dict[str, dict[str, Any]]:
+        return {k: dict(v) for k, v in self._routine_states.items()}
+
+
+class RemoteError(Exception):
+    """Stands for an exception raised by remote logic that could not be pickled back."""
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """``exc`` with the child's traceback as a note, or a RemoteError if it cannot travel."""
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        exc = RemoteError(f"{type(exc).__qualname__}: {exc}")
+    add_note = getattr(exc, "add_note", None)  # Python 3.11+
+    if add_note is not None:
+        add_note("raised in a process worker:\n" + text.rstrip())
+    return exc
+
+
+def run_activation(
+    token: str,
+    blob: bytes,
+    inputs: list[Any],
+    policy_message: Any,
+    snapshot: dict[str, Any],
+) -> tuple[BaseException | None, list[tuple[str, dict[str, Any]]], list[tuple[Any, ...]], str]:
+    """Run one activation's logic here; return (error, emits, state journal, printed text)."""
+    _, logic = _load(token, blob)
+    state = RemoteState(snapshot)
+    _emits.clear()
+    printed = io.StringIO()
+    error: BaseException | None = None
+    try:
+        with contextlib.redirect_stdout(printed):
+            logic(*inputs, policy_message, state)
+    except BaseException as exc:  # the driver's error strategy decides, as for local logic
+        error = _portable(exc)
+    emits = list(_emits)
+    _emits.clear()
+    return error, emits, state.journal, printed.getvalue()

@@ -1,0 +1,258 @@
+"""ProcessExecutor: routine logic on a pool of processes, its effects replayed in the driver.
+
+A drainer decides an activation as usual (policies, the debugger's gate and job accounting
+stay in the driver) and hands it here. The routine travels pickled with cloudpickle once
+per start of its worker (its flow reference cut off) and is loaded once per process; each
+activation ships its inputs and a snapshot of the worker state. The child returns what the
+logic did; a pool thread's callback (never a drainer) replays it inside the activation's
+context: printed text, state writes, then emits through ``route()``, and completes the
+activation through the scheduler's one completion path. RETRY delays wait on the
+runtime's timers.
+"""
+
+from __future__ import annotations
+
+import io
+import multiprocessing
+import os
+import threading
+import time
+import uuid
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import TYPE_CHECKING, Any
+
+import cloudpickle
+
+from routilux.core._context import current_activation
+from routilux.core.errors import ConfigurationError
+from routilux.executors._child import run_activation
+
+if TYPE_CHECKING:
+    from routilux.core._attempts import Attempts
+    from routilux.core.activation import ActivationRecord
+    from routilux.core.routine import Routine
+    from routilux.core.state import WorkerState
+
+__all__ = ["ProcessExecutor", "dumps"]
+
+_WALL_OFFSET = time.time() - time.perf_counter()
+
+
+class _CutFlow(cloudpickle.Pickler):  # type: ignore[misc]  # cloudpickle has no types
+    """Pickles a routine without what only the driver uses: its flow and error handler."""
+
+    def __init__(self, file: io.BytesIO, cut: tuple[object, ...]) -> None:
+        super().__init__(file)
+        self._cut = [obj for obj in cut if obj is not None]
+
+    def persistent_id(self, obj: Any) -> Any:
+        for cut in self._cut:
+            if obj is cut:
+                return "cut"  # loaded as None in the child
+        return None
+
+
+def dumps(routine: Routine, routine_id: str) -> bytes:
+    """``routine`` pickled for a pool process.
+
+    Raises:
+        ConfigurationError: It cannot be pickled; the message names the attribute.
+    """
+    try:
+        return _dumps(routine, _driver_only(routine))
+    except Exception as exc:
+        raise ConfigurationError(_why_unpicklable(routine, routine_id, exc)) from exc
+
+
+def _driver_only(routine: Routine) -> tuple[object, ...]:
+    return (routine.flow, routine.error_handler)
+
+
+def _dumps(obj: object, cut: tuple[object, ...]) -> bytes:
+    buffer = io.BytesIO()
+    _CutFlow(buffer, cut).dump(obj)
+    return buffer.getvalue()
+
+
+def _why_unpicklable(routine: Routine, routine_id: str, exc: BaseException) -> str:
+    for name, value in vars(routine).items():
+        try:
+            _dumps(value, _driver_only(routine))
+        except Exception:
+            return (
+                f"routine {routine_id!r} cannot run in a process: attribute {name!r} "
+                f"({type(value).__module__}.{type(value).__qualname__}) cannot be pickled; "
+                "open it inside logic, or keep the routine local (set_executor(None))"
+            )
+    return f"routine {routine_id!r} cannot run in a process: it cannot be pickled ({exc})"
+
+
+def _snapshot(state: WorkerState) -> dict[str, Any]:
+    with state.lock:
+        return {
+            "worker_id": state.worker_id,
+            "flow_name": state.flow_name,
+            "routine_states": state.routine_states,
+            "shared_data": dict(state.shared_data),
+            "shared_log": list(state.shared_log),
+        }
+
+
+def _replay_journal(state: WorkerState, journal: list[tuple[Any, ...]]) -> None:
+    for op, key, value in journal:
+        if op == "update":
+            state.update_routine_state(key, value)
+        elif op == "set":
+            state.set_routine_state(key, value)
+        elif op == "shared_set":
+            state.shared_data[key] = value
+        elif op == "shared_del":
+            state.shared_data.pop(key, None)
+        elif op == "log_append":
+            state.shared_log.append(value)
+
+
+class ProcessExecutor:
+    """A process pool that runs activations handed to it by schedulers.
+
+    Args:
+        max_workers: Processes in the pool (default: one per core).
+    """
+
+    def __init__(self, max_workers: int | None = None) -> None:
+        self._max_workers = max_workers or os.cpu_count() or 1
+        self._lock = threading.Lock()
+        self._pool: ProcessPoolExecutor | None = None
+        # id(routine) -> (routine, token, pickled routine), refreshed whenever a worker starts
+        # (the routine is kept so that its id is not reused while the entry lives).
+        self._payloads: dict[int, tuple[Routine, str, bytes]] = {}
+        self._closed = False
+
+    def prepare(self, routine: Routine, routine_id: str) -> None:
+        """Pickle ``routine`` for the pool now, when its flow starts.
+
+        Raises:
+            ConfigurationError: It cannot be pickled (naming the attribute), or its logic is
+                ``async def`` (await it on the runtime's loop instead).
+        """
+        from routilux.core._convention import is_async
+
+        logic = routine.get_logic()
+        if logic is not None and is_async(logic):
+            raise ConfigurationError(
+                f"routine {routine_id!r} has 'async def' logic, which runs on the runtime's "
+                "event loop; drop set_executor('processes') or make the logic plain 'def'"
+            )
+        blob = dumps(routine, routine_id)
+        with self._lock:
+            self._payloads[id(routine)] = (routine, uuid.uuid4().hex, blob)
+
+    def _payload(self, routine: Routine, routine_id: str) -> tuple[str, bytes]:
+        entry = self._payloads.get(id(routine))
+        if entry is None or entry[0] is not routine:
+            self.prepare(routine, routine_id)
+            entry = self._payloads[id(routine)]
+        return entry[1], entry[2]
+
+    def _get_pool(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the runtime's process pool is shut down")
+            if self._pool is None:
+                # spawn: a fresh interpreter per process, safe in a multi-threaded driver
+                # (fork would copy locks other threads hold).
+                self._pool = ProcessPoolExecutor(
+                    self._max_workers, mp_context=multiprocessing.get_context("spawn")
+                )
+            return self._pool
+
+    def _discard(self, pool: ProcessPoolExecutor) -> None:
+        """Forget a broken pool (a process died); the next submit starts a new one."""
+        with self._lock:
+            if self._pool is pool:
+                self._pool = None
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    def submit(self, scheduler: Attempts, activation: ActivationRecord) -> None:
+        """Run one attempt of ``activation`` in the pool; it completes from a callback."""
+        activation.attempts += 1
+        start = time.perf_counter()
+        activation.started_at = _WALL_OFFSET + start
+        try:
+            node = activation._node
+            token, blob = self._payload(node.routine, activation.routine_id)
+            pool = self._get_pool()
+            future = pool.submit(
+                run_activation,
+                token,
+                blob,
+                list(activation.inputs.values()),
+                activation.policy_message,
+                _snapshot(scheduler.state),
+            )
+        except BaseException as exc:  # shut down, unpicklable, pool broken: the attempt fails
+            self._attempt_failed(scheduler, activation, exc, start)
+            return
+        future.add_done_callback(lambda done: self._done(scheduler, activation, done, pool, start))
+
+    def _done(
+        self,
+        scheduler: Attempts,
+        activation: ActivationRecord,
+        future: Future[Any],
+        pool: ProcessPoolExecutor,
+        start: float,
+    ) -> None:
+        try:
+            error, emits, journal, printed = future.result()
+        except BaseException as exc:  # the process died, the pool shut down, a pickling error
+            if isinstance(exc, BrokenProcessPool):
+                self._discard(pool)
+            self._attempt_failed(scheduler, activation, exc, start)
+            return
+        token = current_activation.set(activation)
+        try:
+            if printed:
+                print(printed, end="")  # routed to the job's output like a local print
+            if journal:
+                _replay_journal(scheduler.state, journal)
+            node = activation._node
+            route = node.worker.route
+            for event, data in emits:
+                route(activation, node, event, data)
+        except BaseException as exc:  # an unknown event, say: the attempt fails with it
+            error = exc
+        finally:
+            current_activation.reset(token)
+        if error is not None:
+            self._attempt_failed(scheduler, activation, error, start)
+            return
+        activation.duration = time.perf_counter() - start
+        activation.error = None
+        scheduler._complete(activation)
+
+    def _attempt_failed(
+        self, scheduler: Attempts, activation: ActivationRecord, exc: BaseException, start: float
+    ) -> None:
+        delay = scheduler._failed_attempt(activation, exc, start)
+        if delay is None or self._closed:
+            scheduler._complete(activation)
+        elif delay <= 0:
+            self.submit(scheduler, activation)
+        else:
+            scheduler.runtime._timers.call_later(delay, lambda: self._retry(scheduler, activation))
+
+    def _retry(self, scheduler: Attempts, activation: ActivationRecord) -> None:
+        if activation.job._stopped:
+            scheduler._complete(activation)  # cancelled meanwhile: its last error stands
+        else:
+            self.submit(scheduler, activation)
+
+    def close(self, wait: bool = True) -> None:
+        """Stop the pool; activations not yet started fail (cancelled) and are booked."""
+        with self._lock:
+            self._closed = True
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=wait, cancel_futures=True)

@@ -1,0 +1,152 @@
+"""Routines that opt into ``executor="processes"`` give the same results as on threads."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from typing import Any
+
+import pytest
+
+from routilux import ErrorHandler, ErrorStrategy, Flow, JobStatus, Routine, Runtime
+from routilux.core.errors import ConfigurationError
+from tests.flows import Collect, Relay
+
+
+class Square(Routine):
+    """Emits n*n and the process it ran in."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.add_slot("input")
+        self.add_event("output", ["n", "pid"])
+
+    def logic(self, input: list[dict[str, Any]], policy_message: Any, worker_state: Any) -> None:
+        for point in input:
+            self.emit("output", n=point["n"] * point["n"], pid=os.getpid())
+
+
+class Split(Routine):
+    """Sends each input to two branches."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.add_slot("input")
+        self.add_event("left", ["n"])
+        self.add_event("right", ["n"])
+
+    def logic(self, input: list[dict[str, Any]], policy_message: Any, worker_state: Any) -> None:
+        for point in input:
+            self.emit("left", n=point["n"])
+            self.emit("right", n=point["n"] + 100)
+
+
+class Fails(Routine):
+    """Raises a LookupError for every input, after counting the attempt in its state."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.add_slot("input")
+
+    def logic(self, input: list[dict[str, Any]], policy_message: Any, worker_state: Any) -> None:
+        seen = worker_state.get_routine_state("fails", {}).get("attempts", 0)
+        worker_state.update_routine_state("fails", {"attempts": seen + 1})
+        raise LookupError(f"no such key {input[0]['n']}")
+
+
+def _ns(log: list[dict[str, Any]]) -> list[int]:
+    return sorted(point["n"] for point in log)
+
+
+def square_flow(name: str, executor: str | None) -> Flow:
+    flow = Flow(name)
+    flow.add_routine(Relay(), "first")
+    square = Square()
+    square.set_executor(executor)
+    flow.add_routine(square, "square")
+    flow.add_routine(Collect(), "sink")
+    flow.connect("first", "output", "square", "input")
+    flow.connect("square", "output", "sink", "input")
+    return flow
+
+
+@pytest.mark.parametrize("executor", [None, "processes"])
+def test_a_chain_gives_the_same_outputs_on_threads_and_processes(executor: str | None) -> None:
+    flow = square_flow(f"square-{executor}", executor)
+    with Runtime(thread_pool_size=2) as runtime:
+        state = runtime.exec(flow)
+        jobs = [runtime.post(flow, "first", "input", {"n": n})[1] for n in range(6)]
+        for job in jobs:
+            assert job.wait(30)
+            assert job.status is JobStatus.COMPLETED
+        assert _ns(state.shared_log) == [(n + 1) ** 2 for n in range(6)]
+        pids = {point["pid"] for point in state.shared_log}
+    assert (os.getpid() in pids) is (executor is None)
+
+
+@pytest.mark.parametrize("executor", [None, "processes"])
+def test_a_fan_out_and_join_gives_the_same_outputs_on_threads_and_processes(
+    executor: str | None,
+) -> None:
+    flow = Flow(f"fan-{executor}")
+    split = Split()
+    split.set_executor(executor)
+    flow.add_routine(split, "split")
+    for branch in ("left", "right"):
+        relay = Relay()
+        relay.set_executor(executor)
+        flow.add_routine(relay, branch)
+        flow.connect("split", branch, branch, "input")
+    flow.add_routine(Collect(), "join")
+    flow.connect("left", "output", "join", "input")
+    flow.connect("right", "output", "join", "input")
+    with Runtime(thread_pool_size=2) as runtime:
+        state, job = runtime.post(flow, "split", "input", {"n": 1})
+        assert job.wait(30)
+        assert job.status is JobStatus.COMPLETED
+        assert _ns(state.shared_log) == [2, 102]
+
+
+def test_an_exception_in_the_child_reaches_the_error_strategy_with_its_type() -> None:
+    flow = Flow("fails-remote")
+    fails = Fails()
+    fails.set_executor("processes")
+    fails.set_error_handler(ErrorHandler(ErrorStrategy.RETRY, max_retries=2, retry_delay=0))
+    flow.add_routine(fails, "fails")
+    with Runtime(thread_pool_size=2) as runtime:
+        state, job = runtime.post(flow, "fails", "input", {"n": 7})
+        assert job.wait(30)
+        assert job.status is JobStatus.FAILED
+        cause = job.error.__cause__
+        assert isinstance(cause, LookupError)
+        assert "no such key 7" in str(cause)
+        # Each attempt's state write was replayed in the driver: three attempts in all.
+        assert state.get_routine_state("fails") == {"attempts": 3}
+
+
+class Holds(Routine):
+    """Keeps a database connection on itself, which no process can receive."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.add_slot("input")
+        self._conn = sqlite3.connect(":memory:")
+
+    def logic(self, input: list[dict[str, Any]], policy_message: Any, worker_state: Any) -> None:
+        pass
+
+
+def test_an_unpicklable_routine_fails_at_exec_naming_the_attribute() -> None:
+    flow = Flow("unpicklable")
+    holds = Holds()
+    holds.set_executor("processes")
+    flow.add_routine(holds, "holds")
+    match = r"'holds'.*'_conn' \(sqlite3.Connection\)"
+    with Runtime(thread_pool_size=2) as runtime, pytest.raises(ConfigurationError, match=match):
+        runtime.exec(flow)
+    holds._conn.close()
+
+
+def test_set_executor_refuses_an_unknown_executor() -> None:
+    with pytest.raises(ConfigurationError, match="'processes'"):
+        Relay().set_executor("gpu")
