@@ -59,7 +59,7 @@ unit-compiled: $(COMPILED_STAMP)
 browser: $(STAMP)
 	$(BIN)/pytest -q -m browser tests/notebook/test_browser.py
 
-## Refresh the README's screenshot from the browser test.
+## Refresh the README's and the docs' screenshots from the browser test.
 screenshot: $(STAMP)
 	ROUTILUX_SCREENSHOT=1 $(BIN)/pytest -q -m browser tests/notebook/test_browser.py -k lab
 
@@ -74,13 +74,19 @@ notebooks-refresh: $(STAMP)
 test: lint typecheck unit unit-compiled notebooks
 
 ## The main job: JupyterLab on the first tutorial.
+## PORT=8899 make lab to use another port. The tutorials are trusted first, so their
+## stored diagrams show as pictures; root (a container, say) is allowed to run the server.
+PORT ?= 8888
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/01_hello_world.ipynb
+	$(BIN)/jupyter trust notebooks/[0-9][0-9]_*.ipynb
+	$(BIN)/jupyter lab --port=$(PORT) $(if $(filter 0,$(shell id -u)),--allow-root) \
+		notebooks/01_hello_world.ipynb
 
 ## The same examples headless, for machines without a browser.
 demo: $(STAMP)
 	$(BIN)/python examples/quick_start.py
 	$(BIN)/python examples/hello_world.py
+	$(BIN)/python examples/debugger_demo.py build/demo
 
 ## BASELINE=<commit> also measures that commit, for before/after ratios in one run.
 bench: $(STAMP) $(COMPILED_STAMP)

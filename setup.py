@@ -23,6 +23,8 @@ from setuptools import Extension, setup
 
 COMPILED = [
     "routilux/core/_growth.py",
+    "routilux/core/_attempts.py",
+    "routilux/core/_backpressure.py",
     "routilux/core/_hook_table.py",
     "routilux/core/_node.py",
     "routilux/core/_next.py",

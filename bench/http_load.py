@@ -4,14 +4,16 @@ client, and what the server's event hub costs a run.
 Three measurements, each checked for lost work:
 
 1. ``posts``: N posts (default 1,000) over HTTP from C clients (default 8), each client a
-   thread with its own keep-alive connection, to a real uvicorn on a free localhost port.
-   Every job must complete; reports requests/s and latency percentiles.
+   thread with its own keep-alive connection, to ``routilux serve`` in a child process on a
+   free localhost port. Every job must complete and the sink must run once per post;
+   reports requests/s and latency percentiles.
 2. ``slow client``: 10,000 activations (2,000 jobs through a 5-routine chain) streamed to
    a WebSocket client that reads everything, then to one that never reads; the ratio of
    run times (median of alternating repeats) should stay under 1.10: a client's slowness
    must not reach the workers. The run with no client at all is shown for scale.
-3. ``hub cost``: the same run on a runtime with the hub attached (record sink on, as while
-   serving) against one with no observer; the ratio is what serving adds per activation.
+3. ``serving cost``: the same run on a runtime no server watches, on a served runtime with
+   no stream client while ``/metrics`` is scraped every 250 ms (target: within noise, since
+   metrics are computed on scrape), and with ``--durations`` (every activation observed).
 
 Run: ``PYTHONPATH=. .venv/bin/python bench/http_load.py`` (``--posts``, ``--clients``,
 ``--repeats``, ``--json PATH``).
@@ -21,12 +23,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import socket
 import statistics
+import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -103,21 +108,54 @@ class Served:
         self.runtime.shutdown(wait=False)
 
 
+def load_flow() -> Flow:
+    """The flow ``measure_posts`` serves (named ``bench.http_load:load_flow``)."""
+    return chain("load", 3)
+
+
+class ServerProcess:
+    """``routilux serve bench.http_load:load_flow`` in a child process: the clients' threads
+    here do not share a GIL with the server."""
+
+    def __init__(self) -> None:
+        root = Path(__file__).resolve().parents[1]
+        path = os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])
+        command = ["serve", "bench.http_load:load_flow", "--port", "0", "--token", TOKEN]
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "routilux", *command],
+            cwd=root,
+            env={**os.environ, "PYTHONPATH": path},
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+        )
+        assert self.process.stderr is not None
+        line = self.process.stderr.readline()  # written once it listens
+        if not line.startswith("routilux serving on "):
+            self.close()
+            raise SystemExit(f"the server did not start: {line!r}")
+        self.url = line.split()[-1].split("/?token=")[0]
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.communicate(timeout=60)
+
+
 def measure_posts(posts: int, clients: int) -> dict[str, Any]:
-    """``posts`` posts from ``clients`` threads; every job must complete."""
-    served = Served([chain("load", 3)])
+    """``posts`` posts from ``clients`` threads to a server in another process; every job
+    must complete, and the sink must have run once per post."""
+    served = ServerProcess()
     latencies: list[float] = []
     job_ids: list[str] = []
     errors: list[str] = []
     lock = threading.Lock()
     per_client = [posts // clients + (i < posts % clients) for i in range(clients)]
     start_line = threading.Barrier(clients + 1)
+    headers = {"Authorization": f"Bearer {TOKEN}"}
 
     def client(count: int) -> None:
         mine_ids, mine_lat = [], []
-        with httpx.Client(
-            base_url=served.url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60
-        ) as http:
+        with httpx.Client(base_url=served.url, headers=headers, timeout=60) as http:
             http.get("/health")  # connect before the clock starts
             start_line.wait()
             for i in range(count):
@@ -141,22 +179,27 @@ def measure_posts(posts: int, clients: int) -> dict[str, Any]:
     for thread in threads:
         thread.join()
     posting = time.perf_counter() - began
-    finished = served.runtime.wait_until_all_jobs_finished(timeout=120)
-    elapsed = time.perf_counter() - began
-    service = served.app.state.service
-    statuses = [str(service.job(job_id).status) for job_id in job_ids]
-    worker = served.runtime.workers_of("load")[0]
-    sink_runs = worker.inspect(max_items=0).stats["sink"].activations
+    with httpx.Client(base_url=served.url, headers=headers, timeout=60) as http:
+        deadline = time.monotonic() + 120
+        while True:  # the jobs finish in the other process: ask until they all have
+            jobs = http.get("/api/jobs", params={"limit": posts * 2}).json()
+            statuses = {job["job_id"]: job["status"] for job in jobs}
+            done = sum(statuses.get(job_id) == "completed" for job_id in job_ids)
+            if done == len(job_ids) or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - began
+        worker = http.get("/api/flows/load/worker").json()
     served.close()
+    sink_runs = worker["stats"]["sink"]["activations"]
     latencies.sort()
     result = {
         "posts": posts,
         "clients": clients,
         "accepted": len(job_ids),
-        "completed": statuses.count("completed"),
+        "completed": done,
         "sink_activations": sink_runs,
         "errors": errors[:5],
-        "all_finished": finished,
         "seconds_posting": round(posting, 4),
         "seconds_until_done": round(elapsed, 4),
         "requests_per_second": round(posts / posting, 1),
@@ -165,11 +208,11 @@ def measure_posts(posts: int, clients: int) -> dict[str, Any]:
         "max_ms": round(latencies[-1] * 1000, 3),
     }
     result["ok"] = (
-        finished
-        and not errors
+        not errors
         and result["accepted"] == posts
         and result["completed"] == posts
         and sink_runs == posts
+        and len(set(job_ids)) == posts
     )
     return result
 
@@ -246,35 +289,50 @@ def measure_slow_client(repeats: int) -> dict[str, Any]:
     }
 
 
-def measure_hub_cost(repeats: int) -> dict[str, Any]:
-    """The same 10,000 activations with the server's hub attached, and with no observer."""
-    flow = chain("hub", 4)
+def measure_serving_cost(repeats: int) -> dict[str, Any]:
+    """What serving costs a run: the same 10,000 activations on a runtime no server watches,
+    on a served one with no stream client while /metrics is scraped every 250 ms, and on a
+    served one whose hub observes every activation (``serve --durations``)."""
+    bare_flow, served_flow, timed_flow = chain("bare", 4), chain("served", 4), chain("timed", 4)
     bare = Runtime(thread_pool_size=4)
-    watched = Runtime(thread_pool_size=4)
-    hub = EventHub()
-    watched.add_observer(hub)
-    draining = threading.Event()
+    served = Served([served_flow])
+    timed = Served([timed_flow], durations=True)
+    stop = threading.Event()
 
-    def drain_loop() -> None:  # as the server's event loop does, every 50 ms
-        while not draining.wait(hub.interval):
-            hub.drain()
+    def scrape() -> None:
+        with httpx.Client(headers={"Authorization": f"Bearer {TOKEN}"}) as http:
+            while not stop.wait(0.25):
+                for server in (served, timed):
+                    http.get(f"{server.url}/metrics").raise_for_status()
 
-    drainer = threading.Thread(target=drain_loop, daemon=True)
-    drainer.start()
-    _run_10k(bare, flow)
-    _run_10k(watched, flow)
-    base, hubbed = _alternate(
-        repeats, lambda: _run_10k(bare, flow), lambda: _run_10k(watched, flow)
-    )
-    draining.set()
-    drainer.join()
+    scraper = threading.Thread(target=scrape, daemon=True)
+    scraper.start()
+    runs = {
+        "bare": lambda: _run_10k(bare, bare_flow),
+        "served": lambda: _run_10k(served.runtime, served_flow),
+        "timed": lambda: _run_10k(timed.runtime, timed_flow),
+    }
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for run in runs.values():
+        run()  # warm up
+    order = list(runs)
+    for i in range(repeats):
+        # A rotating order, so that drift on a shared machine hits every variant alike.
+        for name in order[i % 3 :] + order[: i % 3]:
+            times[name].append(runs[name]())
+    stop.set()
+    scraper.join()
+    for server in (served, timed):
+        server.close()
     bare.shutdown(wait=False)
-    watched.shutdown(wait=False)
+    medians = {name: statistics.median(values) for name, values in times.items()}
     return {
         "activations": 10_000,
-        "no_observer_s": round(statistics.median(base), 4),
-        "hub_attached_s": round(statistics.median(hubbed), 4),
-        "ratio": round(statistics.median(hubbed) / statistics.median(base), 3),
+        "bare_s": round(medians["bare"], 4),
+        "served_scraped_s": round(medians["served"], 4),
+        "durations_s": round(medians["timed"], 4),
+        "served_over_bare": round(medians["served"] / medians["bare"], 3),
+        "durations_over_bare": round(medians["timed"] / medians["bare"], 3),
     }
 
 
@@ -288,9 +346,9 @@ def main(argv: list[str] | None = None) -> int:
     results = {
         "posts": measure_posts(args.posts, args.clients),
         "slow_client": measure_slow_client(args.repeats),
-        "hub_cost": measure_hub_cost(args.repeats),
+        "serving_cost": measure_serving_cost(args.repeats),
     }
-    posts, slow, hub = results["posts"], results["slow_client"], results["hub_cost"]
+    posts, slow, cost = results["posts"], results["slow_client"], results["serving_cost"]
     print(
         f"posts: {posts['accepted']}/{posts['posts']} accepted, {posts['completed']} completed "
         f"from {posts['clients']} clients: {posts['requests_per_second']} requests/s, "
@@ -303,8 +361,9 @@ def main(argv: list[str] | None = None) -> int:
         f"events dropped per stalled run {slow['events_dropped_per_run']}"
     )
     print(
-        f"hub cost: {hub['no_observer_s']}s without, {hub['hub_attached_s']}s with the event "
-        f"hub attached (ratio {hub['ratio']})"
+        f"serving cost: 10,000 activations in {cost['bare_s']}s unserved, "
+        f"{cost['served_scraped_s']}s served and scraped (ratio {cost['served_over_bare']}), "
+        f"{cost['durations_s']}s with --durations (ratio {cost['durations_over_bare']})"
     )
     if args.json:
         with open(args.json, "w") as out:

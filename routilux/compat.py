@@ -3,14 +3,15 @@
 Upstream names we keep as they were are re-exports (no warning): the six policies at the
 top level (:data:`REEXPORTED`, served lazily so each object keeps one listed home),
 ``FlowBuilder``, ``RoutedStdout``, ``clear_job_output``,
-``get_job_output(job_id, incremental=)``, ``get_current_job_id``, ``ErrorHandler("retry",
+``get_job_output(job_id, incremental=)``, ``get_current_job_id``,
+``JobContext.set_data`` / ``get_data`` (kept in ``metadata``), ``ErrorHandler("retry",
 retry_backoff=, retryable_exceptions=)``, keyword-only ``policy_message`` /
 ``worker_state`` in logic, and the module paths in :data:`MODULE_PATHS`.
 
-Names that have a preferred spelling here warn with a ``DeprecationWarning`` naming it:
-:data:`DEPRECATED` for top-level names, plus ``ErrorHandler(backoff=)``,
-``add_slot(handler=, merge_strategy=)`` and logic naming its keyword-only parameter
-``job_state``.
+Names that have a preferred spelling here, or no effect, warn with a ``DeprecationWarning``
+saying what to use: :data:`DEPRECATED` for top-level names, plus ``ErrorHandler(backoff=)``,
+``ErrorHandler(is_critical=)``, ``add_slot(handler=, merge_strategy=)`` and logic naming
+its keyword-only parameter ``job_state``.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from typing import Any
 
 from routilux.core.clock import Clock
 from routilux.core.engine import DEFAULT_MAX_IDLE_WORKERS, Engine
-from routilux.core.errors import StateError
+from routilux.core.errors import ConfigurationError, StateError
 from routilux.core.flow import Flow
 from routilux.core.job import JobContext
 from routilux.core.registry import FlowRegistry
@@ -21,6 +21,7 @@ from routilux.core.state import WorkerState
 from routilux.debug.session import DebugSession
 from routilux.store.codec import encode
 from routilux.store.fork import fork as fork_job
+from routilux.store.job_state import JobState
 from routilux.store.recorder import StoreRecorder
 from routilux.store.records import JobRow
 from routilux.store.resume import resume as resume_jobs
@@ -110,12 +111,51 @@ class Runtime(Engine):
         entry_params: dict[str, Any] | None = None,
         *,
         worker_id: str | None = None,
+        worker_state: WorkerState | None = None,
+        job_state: WorkerState | JobState | None = None,
     ) -> WorkerState:
+        """Start a worker for ``flow`` and return its state (see :meth:`Engine.exec`).
+
+        Args:
+            flow: A registered flow name or a Flow.
+            entry_params: Posted to the flow's one entry slot as a new job.
+            worker_id: Name the worker (it is then kept until shutdown).
+            worker_state: A saved :class:`~routilux.WorkerState` (``WorkerState.load``) to
+                start from: its routine states, ``shared_data`` and ``shared_log`` are
+                copied into the new worker before anything is posted.
+            job_state: What seed code passes: a WorkerState as above, or a
+                :class:`~routilux.JobState` (a job's snapshot), whose job then runs on in
+                the new worker from where it was saved.
+
+        Raises:
+            ConfigurationError: Both ``worker_state`` and ``job_state`` were given, or a
+                state belongs to another flow.
+            TypeError: A state of another type.
+        """
         if self._recorder is not None and entry_params is not None:
             encode(entry_params, f"entry_params of flow {_name(flow)!r}")
-        return super().exec(flow, entry_params, worker_id=worker_id)
-
-    exec.__doc__ = Engine.exec.__doc__
+        if worker_state is not None and job_state is not None:
+            raise ConfigurationError("give worker_state= or job_state=, not both")
+        saved = worker_state if worker_state is not None else job_state
+        if saved is None:
+            return super().exec(flow, entry_params, worker_id=worker_id)
+        if not isinstance(saved, (WorkerState, JobState)):
+            raise TypeError(
+                "worker_state / job_state must be a WorkerState or a JobState "
+                f"(WorkerState.load / JobState.load), got {type(saved).__name__}"
+            )
+        if saved.flow_name != _name(flow):
+            raise ConfigurationError(
+                f"the saved state belongs to flow {saved.flow_name!r}, not {_name(flow)!r}"
+            )
+        worker = self.start_worker(flow, worker_id)
+        if isinstance(saved, WorkerState):
+            saved.copy_into(worker.state)
+        else:
+            saved.resume_in(worker)
+        if entry_params is not None:
+            super()._post_entry(worker, entry_params)
+        return worker.state
 
     def post(
         self,

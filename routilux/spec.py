@@ -15,7 +15,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from routilux.core import _check
 from routilux.core.errors import ConfigurationError, SerializationError
 from routilux.core.factory import RoutineFactory
 from routilux.core.flow import Flow
@@ -26,7 +25,6 @@ _YAML = (".yaml", ".yml")
 _JSON = (".json",)
 
 
-@_check.suggests_keywords
 def load_flow(
     source: str | os.PathLike[str] | dict[str, Any], *, factory: RoutineFactory | None = None
 ) -> Flow:
@@ -67,7 +65,6 @@ def load_flow(
         raise ConfigurationError(f"{path}: {exc}") from None
 
 
-@_check.suggests_keywords
 def save_flow(
     flow: Flow, path: str | os.PathLike[str], *, factory: RoutineFactory | None = None
 ) -> None:

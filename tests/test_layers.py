@@ -52,8 +52,7 @@ def test_a_layer_imports_no_private_module_of_another_layer(layer: str) -> None:
                     continue
                 if any(part.startswith("_") for part in parts[2:]):
                     offenders.append(f"{path.relative_to(ROOT)}: {module}")
-    # Until the store's public codec (routilux.store.codec) lands.
-    assert sorted(set(offenders) - {"notebook/live/checkpoints.py: routilux.store._json"}) == []
+    assert offenders == []
 
 
 @pytest.mark.parametrize("layer", LAYERS[1:])

@@ -17,7 +17,7 @@ from routilux.cli._common import (
     parse_post,
 )
 from routilux.cli._progress import ActivationCounter
-from routilux.cli.jobs import jobs
+from routilux.cli.jobs import fork_job, jobs, resume_jobs
 from routilux.cli.locate import import_module, load_flow_ref
 from routilux.cli.serve import serve
 from routilux.core.errors import RoutiluxError
@@ -146,3 +146,6 @@ def render(flow_ref: str, output: str) -> None:
 
 main.add_command(jobs)
 main.add_command(serve)
+# The two jobs commands that do something, also at the top: `routilux resume --store jobs.db`.
+main.add_command(resume_jobs, name="resume")
+main.add_command(fork_job, name="fork")

@@ -32,7 +32,7 @@ def draw(flow: Flow, fmt: str) -> bytes:
     if fmt not in FORMATS:
         raise ValueError(f"cannot draw a flow as {fmt!r}: use one of .svg, .png, .dot")
     try:
-        from routilux.notebook.render import render
+        from routilux.notebook import render
     except ImportError as error:
         raise ImportError(
             f'drawing flows needs Graphviz packages ({error}): pip install "routilux[cli]"'

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 
 import click
@@ -35,6 +34,13 @@ __all__ = ["serve"]
     is_flag=True,
     help="Time every activation for the /metrics duration histogram (costs per activation).",
 )
+@click.option(
+    "--grace",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="On stop, seconds running jobs get to finish before the rest are cancelled.",
+)
 def serve(
     flow_refs: tuple[str, ...],
     host: str,
@@ -44,6 +50,7 @@ def serve(
     threads: int | None,
     max_body: int,
     durations: bool,
+    grace: float,
 ) -> None:
     """Serve flows over HTTP: API, WebSocket events, live page at /, /metrics, /health.
 
@@ -59,8 +66,8 @@ def serve(
     if not flows:
         raise click.UsageError("give at least one flow to serve")
     token = token or secrets.token_urlsafe(24)
-    if host not in ("127.0.0.1", "localhost", "::1") and not os.environ.get("ROUTILUX_TOKEN"):
-        click.echo(f"warning: serving on {host}, reachable from other machines", err=True)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"warning: serving on {host}: other machines can reach it", err=True)
     with cli_errors():
         serve_flows(
             flows,
@@ -71,5 +78,6 @@ def serve(
             threads=threads,
             max_body=max_body,
             durations=durations,
+            grace=grace,
             announce=lambda url: click.echo(f"routilux serving on {url}", err=True),
         )

@@ -46,15 +46,20 @@ def observe(node: Node, wall: float, cpu: float) -> None:
     """Take one timed activation of ``node`` into its blocking verdict."""
     blocks = wall >= BLOCKING_MIN_WALL and cpu < BLOCKING_MAX_CPU_SHARE * wall
     node.samples += 1
-    node.sample_in = 1 if node.samples < WARM_UP_SAMPLES else SAMPLE_EVERY
     if blocks == (node.dispatch == BLOCKING):
         node.block_votes = 0
-        return
-    node.block_votes += 1
-    if node.block_votes >= VOTES_TO_SWITCH:
-        # A single GIL stall can make tiny logic look blocked once; three in a row cannot.
-        node.dispatch = BLOCKING if blocks else INLINE
-        node.block_votes = 0
+    else:
+        node.block_votes += 1
+        if node.block_votes >= VOTES_TO_SWITCH:
+            # A single GIL stall can make tiny logic look blocked once; three in a row cannot.
+            node.dispatch = BLOCKING if blocks else INLINE
+            node.block_votes = 0
+    # The drainer's countdown to the next rare-path activation: every one for blocking
+    # logic (each gets a drainer of its own), else the next timed sample.
+    if node.dispatch == BLOCKING:
+        node.sample_in = 0
+    else:
+        node.sample_in = 1 if node.samples < WARM_UP_SAMPLES else SAMPLE_EVERY
 
 
 class DrainerGrowth:

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 from routilux.core._context import current_activation
 
 if TYPE_CHECKING:
+    from routilux.core._attempts import Attempts
     from routilux.core._node import Node
-    from routilux.core._scheduler import Scheduler
     from routilux.core.activation import ActivationRecord
 
 __all__ = ["AsyncLoop", "run_attempts"]
@@ -30,7 +30,7 @@ _log = logging.getLogger("routilux")
 _WALL_OFFSET = time.time() - time.perf_counter()
 
 
-async def run_attempts(scheduler: Scheduler, activation: ActivationRecord) -> None:
+async def run_attempts(scheduler: Attempts, activation: ActivationRecord) -> None:
     """Await every attempt of ``activation``'s logic, as the error handler allows.
 
     Runs in its own task, whose context points at the activation (for ``emit``,
@@ -74,14 +74,14 @@ class AsyncLoop:
         finally:
             self._loop.close()
 
-    def submit(self, scheduler: Scheduler, activation: ActivationRecord) -> None:
+    def submit(self, scheduler: Attempts, activation: ActivationRecord) -> None:
         """Await ``activation`` on the loop; the scheduler completes it when it is done."""
         self._loop.call_soon_threadsafe(self._start, scheduler, activation)
 
-    def _start(self, scheduler: Scheduler, activation: ActivationRecord) -> None:
+    def _start(self, scheduler: Attempts, activation: ActivationRecord) -> None:
         self._loop.create_task(self._run(scheduler, activation))
 
-    async def _run(self, scheduler: Scheduler, activation: ActivationRecord) -> None:
+    async def _run(self, scheduler: Attempts, activation: ActivationRecord) -> None:
         try:
             limit = self._limit(activation._node)
             if limit is None:

@@ -111,7 +111,7 @@ class Node:
         self.max_concurrency: int | None = routine.max_concurrency
         # Blocking detection (_growth.observe): activations until the next timed one, how
         # many were timed, and the votes in a row for switching between INLINE and BLOCKING.
-        self.sample_in = 1
+        self.sample_in = 0 if asynchronous else 1  # async nodes always take the rare path
         self.samples = 0
         self.block_votes = 0
 

@@ -14,12 +14,16 @@ whoever reads queues, candidates or jobs under the lock first moves the inbox in
 they only add candidates or flip flags (``_recheck``, ``_retry_due``, ``resume``), which
 cannot reorder anything, since the inbox is emptied before any candidate is taken.
 
+What it builds on, one role per module: ``_growth`` (when to add a drainer), ``_attempts``
+(the error handler's further attempts, step()'s inline run, completing activations that ran
+on the event loop), ``_backpressure`` (full slots); and it calls ``_next`` (what runs next)
+and ``_node`` (nodes and routing tables). ``Worker`` builds on it with the public face.
+
 Regular installs compile this module with mypyc (see setup.py); keep it fully typed.
 """
 
 from __future__ import annotations
 
-import inspect
 import itertools
 import logging
 import threading
@@ -30,10 +34,11 @@ from time import thread_time
 from typing import TYPE_CHECKING, Any
 
 from routilux.core import _check
+from routilux.core._attempts import WALL_OFFSET, refuse_awaitable
+from routilux.core._backpressure import FOREVER, Backpressure, drainer_thread
 from routilux.core._context import current_activation
-from routilux.core._growth import DrainerGrowth, observe
+from routilux.core._growth import SAMPLE_EVERY, observe
 from routilux.core._hook_table import HookTable, call_hook, hook_failed
-from routilux.core._loop import run_attempts
 from routilux.core._names import unknown
 from routilux.core._next import ask_policy, take_all_slots_ready, take_immediate
 from routilux.core._node import (
@@ -41,7 +46,6 @@ from routilux.core._node import (
     ASYNC,
     BLOCKING,
     IMMEDIATE_ONE_SLOT,
-    INLINE,
     STUB,
     Node,
     build_nodes,
@@ -66,12 +70,7 @@ if TYPE_CHECKING:
 __all__ = ["Scheduler", "emit_in_context"]
 
 _log = logging.getLogger("routilux")
-# Wall-clock time = this + perf_counter(): one clock read per activation instead of two.
-_WALL_OFFSET = time.time() - time.perf_counter()
 # Enum members read once: a module constant is cheaper than an attribute of the enum class.
-_FOREVER = float("inf")
-# Which scheduler the current thread drains for, if any (read only when an emit must wait).
-_drainer_thread = threading.local()
 _PAUSED = WorkerStatus.PAUSED
 _BUSY = WorkerStatus.RUNNING
 
@@ -85,7 +84,7 @@ class DrainerCell:
         self.activation: ActivationRecord | None = None
 
 
-class Scheduler(DrainerGrowth):
+class Scheduler(Backpressure):
     """Queues, candidates, drainers and job accounting of one worker (see the module doc).
 
     ``Worker`` builds on it with the public face: control, inspection and edits.
@@ -201,7 +200,7 @@ class Scheduler(DrainerGrowth):
                 elif not queue.has_room() and mode == "block":
                     if deadline is None:
                         wait = queue.block_timeout if timeout is None else timeout
-                        deadline = _FOREVER if wait is None else time.monotonic() + wait
+                        deadline = FOREVER if wait is None else time.monotonic() + wait
                     if time.monotonic() >= deadline:
                         refused = SlotQueueFullError(
                             f"slot {routine_id}.{slot} stayed full ({queue.max_length} "
@@ -236,75 +235,6 @@ class Scheduler(DrainerGrowth):
             self.runtime._job_closed()
             raise refused
         return job
-
-    def _wait_for_room_locked(self, deadline: float) -> bool:
-        """Wait a while for a full slot to get room (a drainer consuming signals it).
-
-        Returns whether to start a drainer first: with none running, nothing would ever
-        make room. The caller looks at the queue again either way.
-        """
-        if self._wants_drainer_locked(False):
-            return True
-        self._room_waiters += 1
-        try:
-            # Bounded waits: a stop, a resume or a timeout are noticed without a signal.
-            self._changed.wait(max(0.0, min(deadline - time.monotonic(), 0.05)))
-        finally:
-            self._room_waiters -= 1
-        return False
-
-    def _drop_oldest_locked(self, queue: SlotQueue) -> None:
-        """Make room in a full ``drop_oldest`` slot; its job ends when nothing else is left."""
-        dropped = queue.remove_at(0)
-        for hook in self._hooks.slot_dropped:
-            call_hook(hook, self, queue.routine_id, queue.name, dropped)
-
-    def _emit_into_full_locked(self, queue: SlotQueue, node: Node, event: str) -> None:
-        """An emit found ``queue`` full: raise, drop its oldest item, or wait for room.
-
-        Returns once there is room (or raises SlotQueueFullError). A drainer that waits
-        stops counting as one while it waits, and the pool may start a thread in its place:
-        the routine that would make room may need a thread to run.
-        """
-        mode = queue.on_full
-        if mode == "drop_oldest":
-            self._drop_oldest_locked(queue)
-            return
-        if mode != "block":
-            raise self._full(queue, node, event)
-        wait = queue.block_timeout
-        deadline = _FOREVER if wait is None else time.monotonic() + wait
-        in_drainer = getattr(_drainer_thread, "scheduler", None) is self
-        if in_drainer:
-            self._drainers -= 1
-            self._running -= 1
-            self.runtime._pool.lend(1)
-        try:
-            while queue.max_length is not None and len(queue._items) >= queue.max_length:
-                if self._stopped:
-                    raise StateError(
-                        f"worker {self.worker_id} stopped while {node.routine_id}"
-                        f".{event} waited for room in {queue.routine_id}"
-                        f".{queue.name}"
-                    )
-                if time.monotonic() >= deadline:
-                    raise SlotQueueFullError(
-                        f"slot {queue.routine_id}.{queue.name} stayed full "
-                        f"({queue.max_length} queued) for {wait}s; {node.routine_id}.{event} "
-                        "was delivered to no slot"
-                    )
-                if self._wants_drainer_locked(False):
-                    self._start_drainer_locked()
-                self._room_waiters += 1
-                try:
-                    self._changed.wait(max(0.0, min(deadline - time.monotonic(), 0.05)))
-                finally:
-                    self._room_waiters -= 1
-        finally:
-            if in_drainer:
-                self._drainers += 1
-                self._running += 1
-                self.runtime._pool.lend(-1)
 
     def route(
         self, activation: ActivationRecord | None, node: Node, event: str, data: dict[str, Any]
@@ -384,13 +314,6 @@ class Scheduler(DrainerGrowth):
         if spawn:
             self._start_drainer()
 
-    @staticmethod
-    def _full(queue: SlotQueue, node: Node, event: str) -> SlotQueueFullError:
-        return SlotQueueFullError(
-            f"slot {queue.routine_id}.{queue.name} is full ({queue.max_length} queued); "
-            f"{node.routine_id}.{event} was delivered to no slot"
-        )
-
     def _take_posts_locked(self) -> None:
         """Move the posts handed over without the lock into their slots (the inbox rule)."""
         inbox = self._inbox
@@ -460,7 +383,7 @@ class Scheduler(DrainerGrowth):
         clock = time.perf_counter
         finished: ActivationRecord | None = None
         cell = DrainerCell()
-        _drainer_thread.scheduler = self  # an emit that waits for room must know
+        drainer_thread.scheduler = self  # an emit that waits for room must know
         with lock:
             self._cells.append(cell)
             self._running += 1
@@ -469,8 +392,6 @@ class Scheduler(DrainerGrowth):
         outer = set_current(None)
         try:
             while True:
-                dispatch = INLINE
-                grow = False
                 with lock:
                     if finished is not None:
                         self._book_locked(finished)
@@ -483,13 +404,6 @@ class Scheduler(DrainerGrowth):
                         self._cells.remove(cell)
                         if self._quiet_waiters and self._running == 0:
                             self._changed.notify_all()
-                    else:
-                        dispatch = activation._node.dispatch
-                        if dispatch == ASYNC:
-                            self._offloaded += 1
-                        elif dispatch == BLOCKING:
-                            # This drainer is about to block: another one takes what waits.
-                            grow = self._grow_for_blocking_locked()
                 if activation is None:
                     # A post may have gone into the inbox after _next_locked emptied it,
                     # seeing this drainer still counted: look once more now that it is not.
@@ -497,21 +411,34 @@ class Scheduler(DrainerGrowth):
                         finished = None
                         continue
                     return
-                if grow:
-                    self._start_drainer()
-                if dispatch == ASYNC:
-                    self.runtime._async_loop().submit(self, activation)
-                    finished = None
-                    continue
+                node = activation._node
+                # One countdown per node decides everything rare, so that quick logic pays
+                # one decrement and one test: logic awaited on the event loop, logic that
+                # blocks, and the activations timed to tell the two kinds of sync logic
+                # apart (_growth.observe keeps the countdown at 0 for the first two).
+                node.sample_in -= 1
+                sampled = False
+                if node.sample_in <= 0:
+                    dispatch = node.dispatch
+                    if dispatch == ASYNC:
+                        with lock:
+                            self._offloaded += 1
+                        self.runtime._async_loop().submit(self, activation)
+                        finished = None
+                        continue
+                    if dispatch == BLOCKING:
+                        # This drainer is about to block: another one takes what waits.
+                        with lock:
+                            grow = self._grow_for_blocking_locked()
+                        if grow:
+                            self._start_drainer()
+                        sampled = node.activations % SAMPLE_EVERY == 0
+                    else:
+                        sampled = True
                 cell.activation = activation
                 set_current(activation)
                 activation.attempts += 1
                 hooks = self._hooks
-                node = activation._node
-                # Some activations are timed against the thread's CPU time, to tell logic
-                # that blocks from logic that computes (_growth.observe).
-                node.sample_in -= 1
-                sampled = node.sample_in <= 0
                 cpu = thread_time() if sampled else 0.0
                 # Only observers see a drained activation's record: time it only for them.
                 timed = hooks.timed
@@ -527,7 +454,7 @@ class Scheduler(DrainerGrowth):
                     else:
                         result = logic(*inputs.values(), activation.policy_message, state)
                     if result is not None:
-                        _refuse_awaitable(activation, result)
+                        refuse_awaitable(activation, result)
                 except BaseException as exc:
                     if sampled:
                         observe(node, clock() - start, thread_time() - cpu)
@@ -542,7 +469,7 @@ class Scheduler(DrainerGrowth):
                     if sampled:
                         observe(node, clock() - start, thread_time() - cpu)
                     if timed:
-                        activation.started_at = _WALL_OFFSET + start
+                        activation.started_at = WALL_OFFSET + start
                         activation.duration = clock() - start
                 for sink in hooks.sinks:
                     try:
@@ -555,7 +482,7 @@ class Scheduler(DrainerGrowth):
                         call_hook(hook, self, activation)
                 finished = activation
         finally:
-            _drainer_thread.scheduler = None
+            drainer_thread.scheduler = None
             current_activation.reset(outer)
 
     def _rejoin(self, cell: DrainerCell) -> bool:
@@ -579,23 +506,6 @@ class Scheduler(DrainerGrowth):
             return False
         self._drainers += 1
         return True
-
-    def _complete(self, activation: ActivationRecord) -> None:
-        """The one completion path of an activation that ran elsewhere (the event loop):
-        hand the record to the observers (history, store), then book it."""
-        hooks = self._hooks
-        for sink in hooks.sinks:
-            call_hook(sink, activation)
-        for hook in hooks.activation_finished:
-            call_hook(hook, self, activation)
-        with self._lock:
-            self._offloaded -= 1
-            self._book_locked(activation)
-            if self._quiet_waiters and self._offloaded == 0:
-                self._changed.notify_all()
-            spawn = self._wants_drainer_locked(False)
-        if spawn:
-            self._start_drainer()
 
     # -- deciding what runs next ---------------------------------------------------------
 
@@ -664,95 +574,6 @@ class Scheduler(DrainerGrowth):
             spawn = self._wants_drainer_locked(False)
         if spawn:
             self._start_drainer()
-
-    # -- running logic under the error handler -------------------------------------------
-
-    def _failed_attempt(
-        self, activation: ActivationRecord, exc: BaseException, start: float
-    ) -> float | None:
-        """Record a failed attempt; return the delay before the next one, or None if none.
-
-        Only ``Exception`` is retried: ``KeyboardInterrupt``, ``SystemExit`` and the like
-        fail the job whatever the strategy says.
-        """
-        if activation.started_at is None:
-            activation.started_at = _WALL_OFFSET + start
-        activation.duration = time.perf_counter() - start
-        activation.error = exc
-        for hook in self._hooks.error:
-            call_hook(hook, self, activation, exc)
-        handler = activation._node.error_handler
-        if not (isinstance(exc, Exception) and handler.should_retry(exc, activation.attempts)):
-            return None
-        return handler.delay_before(activation.attempts + 1)
-
-    def _retry_later(self, activation: ActivationRecord, delay: float) -> None:
-        """Queue ``activation`` for another attempt once ``delay`` seconds have passed.
-
-        Waiting happens on the runtime's timers, never in a drainer thread; meanwhile the
-        activation stays in flight for its job, so the job does not finish under it.
-        """
-        if delay <= 0:
-            self._retry_due(activation)
-        else:
-            self.runtime._timers.call_later(delay, lambda: self._retry_due(activation))
-
-    def _retry_due(self, activation: ActivationRecord) -> None:
-        with self._lock:
-            if self._stopped or activation.job._stopped:
-                self._book_locked(activation)  # cancelled meanwhile: its last error stands
-                spawn = False
-            else:
-                activation.started_at = None
-                activation.error = None  # set again if this attempt fails too
-                self._retries.append(activation)
-                spawn = self._wants_drainer_locked(False)
-        if spawn:
-            self._start_drainer()
-
-    def _run_inline(self, activation: ActivationRecord) -> None:
-        """Run every attempt of ``activation`` in the calling thread (``step()``), waiting
-        out retry delays here: the caller is a user's thread, not a drainer."""
-        if activation._node.dispatch == ASYNC:
-            # Awaited on the runtime's loop while this thread waits: one activation, with
-            # its retries, exactly as a drained one, and stepped like any other.
-            self.runtime._async_loop().run(run_attempts(self, activation))
-            self._after_inline(activation)
-            return
-        token = current_activation.set(activation)
-        try:
-            while True:
-                activation.attempts += 1
-                start = time.perf_counter()
-                activation.started_at = _WALL_OFFSET + start
-                logic = activation._node.logic
-                assert logic is not None
-                try:
-                    result = logic(
-                        *activation.inputs.values(), activation.policy_message, self.state
-                    )
-                    if result is not None:
-                        _refuse_awaitable(activation, result)
-                except BaseException as exc:
-                    delay = self._failed_attempt(activation, exc, start)
-                    if delay is None:
-                        break
-                    if delay > 0:
-                        time.sleep(delay)
-                    continue
-                activation.duration = time.perf_counter() - start
-                activation.error = None
-                break
-        finally:
-            current_activation.reset(token)
-        self._after_inline(activation)
-
-    def _after_inline(self, activation: ActivationRecord) -> None:
-        hooks = self._hooks
-        for sink in hooks.sinks:
-            call_hook(sink, activation)
-        for hook in hooks.activation_finished:
-            call_hook(hook, self, activation)
 
     # -- booking and finishing jobs ------------------------------------------------------
 
@@ -833,20 +654,6 @@ class Scheduler(DrainerGrowth):
                 unknown("routine", routine_id, self.nodes, f"flow {self.flow_name!r}")
             )
         return node
-
-
-def _refuse_awaitable(activation: ActivationRecord, result: object) -> None:
-    """Logic returned something to await without being ``async def`` (a lambda returning a
-    coroutine, say): it never ran, so fail the attempt rather than report success."""
-    if inspect.isawaitable(result):
-        close = getattr(result, "close", None)
-        if close is not None:
-            close()  # no "never awaited" warning: this error says it
-        raise ConfigurationError(
-            f"logic of routine {activation.routine_id!r} returned {type(result).__name__} "
-            "without being 'async def', so the runtime cannot await it; declare the logic "
-            "'async def' (it is then awaited on the runtime's event loop)"
-        )
 
 
 def emit_in_context(routine: object, event: str, data: dict[str, Any]) -> bool:

@@ -46,6 +46,11 @@ def flow_to_dict(flow: Flow, factory: RoutineFactory) -> dict[str, Any]:
     problems: list[str] = []
     routines: dict[str, Any] = {}
     for routine_id, routine in flow.routines.items():
+        if "." in routine_id:
+            problems.append(
+                f"routines.{routine_id}: an id with '.' cannot be written, since connections "
+                "name their ends as 'routine_id.port'"
+            )
         entry = _routine_to_dict(routine_id, routine, factory, problems)
         if entry is not None:
             routines[routine_id] = entry

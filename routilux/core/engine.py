@@ -14,9 +14,8 @@ import threading
 import time
 from concurrent.futures import Executor
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from routilux.core._loop import AsyncLoop
 from routilux.core._pool import DaemonPool, ExecutorPool
 from routilux.core._timers import DelayedCalls
 from routilux.core.activation import ActivationRecord
@@ -28,6 +27,9 @@ from routilux.core.job import JobContext
 from routilux.core.registry import FlowRegistry
 from routilux.core.state import WorkerState
 from routilux.core.worker import Worker
+
+if TYPE_CHECKING:
+    from routilux.core._loop import AsyncLoop
 
 __all__ = ["Engine"]
 
@@ -144,19 +146,23 @@ class Engine:
         one_shot = entry_params is not None and worker_id is None
         worker = self.start_worker(flow, worker_id)
         if entry_params is not None:
-            entries = worker.flow.entry_slots()
-            if len(entries) != 1:
-                listed = ", ".join(f"{r}.{s}" for r, s in entries) or "none"
-                raise ConfigurationError(
-                    f"flow {worker.flow_name!r} has {len(entries)} entry slots ({listed}); "
-                    "exec(entry_params=...) needs exactly one: use runtime.post(flow, "
-                    "routine_id, slot, data) instead"
-                )
-            routine_id, slot = entries[0]
-            worker.post(routine_id, slot, entry_params)
+            self._post_entry(worker, entry_params)
             if one_shot:
                 self._retire_idle_one_shots(worker)
         return worker.state
+
+    def _post_entry(self, worker: Worker, entry_params: dict[str, Any]) -> None:
+        """Post ``entry_params`` to the flow's one entry slot."""
+        entries = worker.flow.entry_slots()
+        if len(entries) != 1:
+            listed = ", ".join(f"{r}.{s}" for r, s in entries) or "none"
+            raise ConfigurationError(
+                f"flow {worker.flow_name!r} has {len(entries)} entry slots ({listed}); "
+                "exec(entry_params=...) needs exactly one: use runtime.post(flow, "
+                "routine_id, slot, data) instead"
+            )
+        routine_id, slot = entries[0]
+        worker.post(routine_id, slot, entry_params)
 
     def post(
         self,
@@ -278,6 +284,9 @@ class Engine:
         """The event loop ``async def`` logic is awaited on, started on first use."""
         loop = self._loop
         if loop is None:
+            # asyncio costs tens of milliseconds to import: only flows with async logic pay.
+            from routilux.core._loop import AsyncLoop
+
             with self._lock:
                 if self._loop is None:
                     self._loop = AsyncLoop(f"routilux-{self.runtime_id}-loop")

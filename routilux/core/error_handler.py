@@ -70,6 +70,14 @@ class ErrorHandler:
                 stacklevel=2,
             )
             retry_backoff = deprecated.pop("backoff")
+        if "is_critical" in deprecated:
+            deprecated.pop("is_critical")
+            warnings.warn(
+                "ErrorHandler(is_critical=) has no effect and is deprecated: a job whose "
+                "retries are exhausted always fails",
+                DeprecationWarning,
+                stacklevel=2,
+            )
         _check.no_unknown_keywords("ErrorHandler()", deprecated, _FIELDS)
         set_ = object.__setattr__
         set_(self, "strategy", _strategy(strategy))

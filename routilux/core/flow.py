@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from routilux.core import _check
 from routilux.core._names import unknown
 from routilux.core._spec import flow_from_dict, flow_to_dict
 from routilux.core.connection import Connection
-from routilux.core.errors import ConfigurationError, SerializationError
+from routilux.core.errors import ConfigurationError, SerializationError, StateError
 from routilux.core.factory import RoutineFactory
 
 if TYPE_CHECKING:
@@ -17,6 +19,33 @@ if TYPE_CHECKING:
     from routilux.core.routine import Routine
 
 __all__ = ["Flow"]
+
+
+class _Deserialize:
+    """``Flow.deserialize(data)`` builds a new flow; ``flow.deserialize(data)`` fills that
+    (empty) flow, as earlier Routilux's instance method did. Both return the flow.
+
+    Args:
+        data: What :meth:`Flow.serialize` wrote.
+        factory: Where routine classes are registered (default: the process-wide one).
+    """
+
+    def __get__(self, flow: Flow | None, owner: type[Flow]) -> Callable[..., Flow]:
+        if flow is None:
+            return functools.partial(_deserialize_new, owner)
+        return functools.partial(_deserialize_into, flow)
+
+
+def _deserialize_new(
+    owner: type[Flow], data: dict[str, Any], factory: RoutineFactory | None = None
+) -> Flow:
+    return owner._from_document(data, factory)
+
+
+def _deserialize_into(
+    flow: Flow, data: dict[str, Any], factory: RoutineFactory | None = None
+) -> Flow:
+    return flow._load_document(data, factory)
 
 
 class Flow:
@@ -225,14 +254,32 @@ class Flow:
         """The flow as a serilux-style document: :meth:`to_dict` plus its ``_type`` tag."""
         return {"_type": "Flow", **self.to_dict(factory)}
 
+    deserialize = _Deserialize()
+
     @classmethod
-    @_check.suggests_keywords
-    def deserialize(cls, data: dict[str, Any], factory: RoutineFactory | None = None) -> Flow:
-        """Build a flow from what :meth:`serialize` wrote."""
+    def _from_document(cls, data: dict[str, Any], factory: RoutineFactory | None) -> Flow:
         if not isinstance(data, dict) or data.get("_type") != "Flow":
             raise SerializationError(f"not a serialized Flow (no '_type': 'Flow'): {data!r:.80}")
         return cls.from_dict({k: v for k, v in data.items() if k != "_type"}, factory)
 
+    def _load_document(self, data: dict[str, Any], factory: RoutineFactory | None) -> Flow:
+        """Fill this empty flow from a document, as ``flow.deserialize(data)`` did upstream."""
+        if self._routines:
+            raise StateError(
+                f"flow {self.flow_id!r} already has routines; deserialize into a new Flow() "
+                "or call Flow.deserialize(data)"
+            )
+        loaded = type(self)._from_document(data, factory)
+        self.flow_id = loaded.flow_id
+        self._routines = loaded._routines
+        self._connections = loaded._connections
+        self._error_handler = loaded._error_handler
+        self._id_suffixes = loaded._id_suffixes
+        for routine in self._routines.values():
+            routine.flow = self
+        return self
+
+    # -- display -------------------------------------------------------------------------
     # -- display -------------------------------------------------------------------------
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:

@@ -116,6 +116,15 @@ class JobContext:
             done = self._done
         return done.wait(timeout)
 
+    def set_data(self, key: str, value: Any) -> None:
+        """Keep ``value`` for the rest of this job (earlier Routilux's job data; it lives in
+        :attr:`metadata`, so stores and state files keep it too)."""
+        self.metadata[key] = value
+
+    def get_data(self, key: str, default: Any = None) -> Any:
+        """What :meth:`set_data` kept under ``key``, or ``default``."""
+        return self.metadata.get(key, default)
+
     def get_output(self) -> str:
         """What ``print()`` wrote inside this job's logic (see ``install_routed_stdout``)."""
         return get_job_output(self.job_id)

@@ -58,8 +58,19 @@ class Breakpoint:
             "event": f"{self.routine_id}.{self.event} emitted",
         }[self.kind]
         flags = "" if self.enabled else " (disabled)"
-        cond = " if condition" if self.condition is not None else ""
-        return f"#{self.id} {where}{cond}{flags}"
+        return f"#{self.id} {where}{self.condition_text}{flags}"
+
+    @property
+    def condition_text(self) -> str:
+        """`` if <condition>`` for display ('' without one): the expression's text when the
+        condition carries it (a ``source`` attribute, as the widget's conditions do), else
+        the function's name."""
+        if self.condition is None:
+            return ""
+        source = getattr(self.condition, "source", None)
+        if isinstance(source, str):
+            return f" if {source}"
+        return f" if {getattr(self.condition, '__name__', 'condition')}()"
 
     def enable(self) -> None:
         self.enabled = True

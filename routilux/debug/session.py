@@ -24,6 +24,9 @@ __all__ = ["DebugSession"]
 
 Listener = Callable[[str, "DebugSession"], None]
 
+PARK_WAIT = 2.0
+"""Seconds ``step(stop_at_next=True)`` waits for the next activation to be parked."""
+
 
 class DebugSession(Observer):
     """Debug the worker that runs ``flow_name`` on ``runtime`` (started if none runs yet).
@@ -62,6 +65,7 @@ class DebugSession(Observer):
         self.history_store = History(max_history_size, history_ttl_seconds)
         self.condition_errors: list[tuple[Breakpoint, BaseException]] = []
         self.listener_errors: list[BaseException] = []
+        # The breakpoint that made the current pause (None once resumed).
         self.last_hit: Breakpoint | None = None
         self._breakpoints: list[Breakpoint] = []
         self._listeners: list[Listener] = []
@@ -72,6 +76,8 @@ class DebugSession(Observer):
         # activations its breakpoints parked (by record seq) and whether it paused it.
         self._holds: set[int] = set()
         self._paused_it = False
+        # Set by step(stop_at_next=True): park whatever activation the worker picks next.
+        self._stop_next = False
         self._attached = False
         self.attach()
 
@@ -109,6 +115,7 @@ class DebugSession(Observer):
             self._attached = False
         with self._lock:
             self._breakpoints = []
+            self._stop_next = False
             mine, self._holds = self._holds, set()
             paused_it, self._paused_it = self._paused_it, False
         held_by_others = [r for r in self.worker.held if r.seq not in mine]
@@ -180,11 +187,12 @@ class DebugSession(Observer):
     def wants(self, hook: str) -> bool:
         kinds = {bp.kind for bp in self._breakpoints}
         if hook == "activation_starting":
-            return "before" in kinds
+            return "before" in kinds or self._stop_next
         if hook == "activation_finished":
-            # The history fills through record_sink; the hook is for "after" breakpoints
-            # and for telling listeners (the widget) that something ran.
-            return "after" in kinds or bool(self._listeners)
+            # The history fills through record_sink; the hook is for "after" breakpoints.
+            # Listeners hear of pauses, steps and edits, not of every activation: a view
+            # that follows a running flow polls (Worker.inspect) at its own pace.
+            return "after" in kinds
         if hook == "slot_received":
             return "slot" in kinds
         if hook == "event_emitted":
@@ -212,14 +220,28 @@ class DebugSession(Observer):
         with self._lock:
             self._holds.clear()
             self._paused_it = False
+            self._stop_next = False
+            self.last_hit = None  # the pause it explained is over
         self.worker.resume()
         self._notify("resumed")
 
-    def step(self, timeout: float | None = 10.0) -> ActivationRecord | None:
+    def step(
+        self, timeout: float | None = 10.0, *, stop_at_next: bool = False
+    ) -> ActivationRecord | None:
         """Run exactly one activation and stay paused; returns its record (None if idle).
 
         Pauses first if the session is running. Steps are deterministic: the same flow and
         inputs stepped twice run the same routines with the same inputs in the same order.
+
+        Args:
+            timeout: Seconds to wait for running activations to finish before stepping.
+            stop_at_next: Afterwards, let the worker pick the next activation and park it
+                (as a breakpoint would), so :attr:`pending` shows what the next step runs
+                and with which inputs; the step returns once it is parked. When nothing
+                is queued the worker stays paused. When queued data is not ready yet (a
+                join waiting for its other slot), the step returns after
+                :data:`PARK_WAIT` seconds and the next activation to become ready is
+                parked when it does.
         """
         if not self.worker.is_paused:
             self._paused_it = True
@@ -228,6 +250,12 @@ class DebugSession(Observer):
         if record is not None:
             with self._lock:
                 self._holds.discard(record.seq)
+        if stop_at_next and not self.worker.held and self.worker.inspect(0).queued_count:
+            self._stop_next = True
+            self.worker.refresh_hooks()
+            self.worker.resume()
+            # Parked at once when something is ready: the wait ends on that, not on time.
+            self.worker.wait_until_quiet(PARK_WAIT)
         self._notify("stepped")
         return record
 
@@ -260,22 +288,27 @@ class DebugSession(Observer):
 
     # -- inspection and editing ----------------------------------------------------------
 
-    def snapshot(self) -> Snapshot:
-        """Copy the worker's state now (consistent: taken under the worker's lock)."""
-        worker = self.worker
-        with worker.locked():
-            held_now = worker.held
-            held = held_now[0] if held_now else None
-            queues = {
-                rid: {name: copy.deepcopy(q.peek()) for name, q in node.queues.items()}
-                for rid, node in worker.nodes.items()
-            }
-            jobs = worker.jobs
-            paused = worker.is_paused
-        state = worker.state
+    def snapshot(self, max_items: int | None = None) -> Snapshot:
+        """Copy the worker's state now, consistent (read at one instant under its lock).
+
+        Args:
+            max_items: Copy at most this many queued data points per slot (the oldest);
+                :attr:`Snapshot.queue_lengths` still counts all of them. None copies all.
+                The worker waits while the copy is taken, so a view that refreshes while
+                the flow runs (the widget) keeps this small.
+        """
+        view = self.worker.inspect(max_items)
+        # Data is deep-copied outside the lock: the view holds the items themselves, and
+        # a snapshot must not change when logic later mutates what it received.
+        held = view.held[0] if view.held else None
+        queues = {
+            rid: {name: copy.deepcopy([item.data for item in q.items]) for name, q in slots.items()}
+            for rid, slots in view.queues.items()
+        }
+        state = self.worker.state
         return Snapshot(
             flow_name=self.flow_name,
-            paused=paused,
+            paused=view.paused,
             routine_id=held.routine_id if held else None,
             inputs=copy.deepcopy(held.inputs) if held else {},
             queues=queues,
@@ -284,8 +317,17 @@ class DebugSession(Observer):
                 "routine_states": state.routine_states,
                 "shared_data": copy.deepcopy(state.shared_data),
             },
-            jobs=jobs,
+            jobs=list(view.jobs),
             trace=self.history_store.recent(20),
+            queue_lengths={
+                (rid, name): q.length
+                for rid, slots in view.queues.items()
+                for name, q in slots.items()
+                if q.length
+            },
+            activations={rid: stats.activations for rid, stats in view.stats.items()},
+            failures={rid: stats.failures for rid, stats in view.stats.items()},
+            running=view.running,
         )
 
     @property
@@ -335,13 +377,14 @@ class DebugSession(Observer):
     # -- listeners (the widget) ------------------------------------------------------------
 
     def add_listener(self, listener: Listener) -> None:
-        """Call ``listener(what, session)`` after every change; runs in worker threads too."""
+        """Call ``listener(what, session)`` after each pause, step, resume, post, edit and
+        breakpoint change (``what`` names it); runs in worker threads too, so keep it quick.
+        """
         self._listeners = [*self._listeners, listener]
-        self.worker.refresh_hooks()  # activation_finished tells listeners
 
     def remove_listener(self, listener: Listener) -> None:
+        """Stop calling ``listener``."""
         self._listeners = [fn for fn in self._listeners if fn is not listener]
-        self.worker.refresh_hooks()
 
     def _notify(self, what: str) -> None:
         for listener in self._listeners:
@@ -389,6 +432,11 @@ class DebugSession(Observer):
         return HOLD
 
     def activation_starting(self, worker: Worker, record: ActivationRecord) -> Any:
+        if self._stop_next:
+            # The step that asked for it is over: this is what the next step runs.
+            self._stop_next = False
+            self.last_hit = None
+            return self._hold(record)
         if self._breakpoints and self._fire(("before",), record.routine_id, None, record.inputs):
             return self._hold(record)
         return None
@@ -398,8 +446,6 @@ class DebugSession(Observer):
             self._paused_it = True
             worker.pause()
             self._notify("paused")
-        elif self._listeners:
-            self._notify("activation")
 
     def slot_received(self, worker: Worker, routine_id: str, slot: str, item: QueuedItem) -> Any:
         if self._breakpoints and self._fire(("slot",), routine_id, slot, item.data):

@@ -21,10 +21,16 @@ class Snapshot:
         paused: Whether the worker was paused.
         routine_id: The routine about to run (parked by a breakpoint), or None.
         inputs: That activation's inputs per slot ({} when none is parked).
-        queues: ``{routine_id: {slot: [data, ...]}}`` for every slot, oldest first.
+        queues: ``{routine_id: {slot: [data, ...]}}`` for every slot, oldest first (at most
+            ``max_items`` per slot when the snapshot was bounded).
         worker_state: ``{"routine_states": {...}, "shared_data": {...}, "status": ...}``.
         jobs: The unfinished jobs (live JobContext objects).
         trace: The most recent activation records, oldest first.
+        queue_lengths: ``{(routine_id, slot): n}`` for non-empty slots, all data counted
+            (None: count :attr:`queues`).
+        activations: Activations finished per routine since the worker started.
+        failures: Failed activations per routine since the worker started.
+        running: Activations running at that instant.
     """
 
     flow_name: str
@@ -35,10 +41,17 @@ class Snapshot:
     worker_state: dict[str, Any]
     jobs: list[JobContext]
     trace: list[ActivationRecord] = field(default_factory=list)
+    queue_lengths: dict[tuple[str, str], int] | None = None
+    activations: dict[str, int] = field(default_factory=dict)
+    failures: dict[str, int] = field(default_factory=dict)
+    running: int = 0
 
     @property
     def queued_counts(self) -> dict[tuple[str, str], int]:
-        """``{(routine_id, slot): n}`` for every non-empty slot."""
+        """``{(routine_id, slot): n}`` for every non-empty slot, counting data not copied
+        into :attr:`queues` too."""
+        if self.queue_lengths is not None:
+            return dict(self.queue_lengths)
         return {
             (rid, slot): len(items)
             for rid, slots in self.queues.items()

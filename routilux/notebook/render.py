@@ -8,13 +8,22 @@ from typing import Literal
 from routilux.core.flow import Flow
 from routilux.notebook.diagram.dot import flow_digraph
 from routilux.notebook.diagram.engines import EngineUnavailable, render_svg
-from routilux.notebook.diagram.overlay import DiagramState, RoutineState
+from routilux.notebook.diagram.overlay import (
+    BREAKPOINT_COLOUR,
+    LAST_COLOUR,
+    NEXT_COLOUR,
+    STATE_COLOURS,
+    DiagramState,
+    RoutineState,
+    legend_entries,
+)
 
 __all__ = [
     "DiagramState",
     "EngineUnavailable",
     "RoutineState",
     "diagram_html",
+    "legend_html",
     "mimebundle",
     "render",
     "strip_xml_prolog",
@@ -29,7 +38,7 @@ def render(
     """Draw ``flow``: routines as nodes with slot and event ports, connections as edges.
 
     Each routine's SVG element has ``id="routine-<id>"`` (percent-encoded) and CSS classes
-    ``routine``, ``state-<state>``, ``breakpoint`` and ``highlight`` as the overlay says.
+    ``routine``, ``state-<state>``, ``next``, ``last`` and ``breakpoint`` as the overlay says.
 
     Args:
         flow: The flow to draw.
@@ -63,22 +72,62 @@ def strip_xml_prolog(svg: str) -> str:
 
 
 def diagram_html(flow: Flow, overlay: DiagramState | None = None) -> str:
-    """The diagram as an HTML fragment: the ``<svg>`` element, or why it cannot be drawn.
+    """The diagram as an HTML fragment: legend and ``<svg>``, or why it cannot be drawn.
 
     Every view that embeds a diagram in HTML (the widget, the timeline, static snapshots)
-    goes through here, so a missing Graphviz reads the same everywhere.
+    goes through here, so a missing Graphviz reads the same everywhere. The picture
+    shrinks to the width of the page, never wider, so no output scrolls sideways.
 
     Args:
         flow: The flow to draw.
         overlay: Live state to draw on top; see :class:`DiagramState`.
 
     Returns:
-        An ``<svg>`` element, or a ``<pre>`` holding the install hint and the DOT text.
+        HTML: a one-row legend of what the overlay shows, then the ``<svg>`` element; or a
+        ``<pre>`` with the reason and what to install.
     """
     try:
-        return strip_xml_prolog(render(flow, "svg", overlay))
+        svg = fit_to_width(strip_xml_prolog(render(flow, "svg", overlay)))
     except EngineUnavailable as error:
         return f"<pre>{html.escape(str(error))}</pre>"
+    return legend_html(overlay or {}) + svg
+
+
+def fit_to_width(svg: str) -> str:
+    """``svg`` styled to shrink to its container's width (keeping its proportions).
+
+    >>> fit_to_width('<svg width="10pt">')
+    '<svg style="max-width: 100%; height: auto" width="10pt">'
+    """
+    return svg.replace("<svg ", '<svg style="max-width: 100%; height: auto" ', 1)
+
+
+# Inline styles: static HTML ends up in notebooks and docs, where no stylesheet of ours is.
+_KEY_STYLE = "display: inline-block; padding: 0 6px; margin: 0 4px 2px 0; border-radius: 3px"
+_MARK_BORDERS = {
+    "next": f"3px solid {NEXT_COLOUR}",
+    "last": f"2px dashed {LAST_COLOUR}",
+    "breakpoint": f"2px solid {BREAKPOINT_COLOUR}",
+}
+
+
+def legend_html(overlay: DiagramState) -> str:
+    """One short row explaining the colours and marks ``overlay`` shows ('' if none).
+
+    >>> legend_html({})
+    ''
+    """
+    keys = []
+    for css, text in legend_entries(overlay):
+        if css.startswith("state-"):
+            colour = STATE_COLOURS[css.removeprefix("state-")]  # type: ignore[index]
+            look = f"background: {colour}; border: 1px solid #868e96"
+        else:
+            look = f"border: {_MARK_BORDERS[css]}"
+        keys.append(f'<span class="routilux-key {css}" style="{_KEY_STYLE}; {look}">{text}</span>')
+    if not keys:
+        return ""
+    return f'<div class="routilux-legend" style="font-size: 12px">{"".join(keys)}</div>'
 
 
 def mimebundle(flow: Flow, overlay: DiagramState | None = None) -> dict[str, str]:
@@ -96,4 +145,5 @@ def mimebundle(flow: Flow, overlay: DiagramState | None = None) -> dict[str, str
         svg = render(flow, "svg", overlay)
     except EngineUnavailable as error:
         return {"text/plain": f"{error.dot}\n{error}"}
-    return {"image/svg+xml": svg, "text/plain": repr(flow)}
+    # Shrinks to the page where the SVG is inlined (documentation pages, static HTML).
+    return {"image/svg+xml": fit_to_width(svg), "text/plain": repr(flow)}

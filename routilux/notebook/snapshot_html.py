@@ -15,6 +15,7 @@ from routilux.core.job import JobContext
 from routilux.debug.snapshot import Snapshot
 from routilux.notebook.live.activity import activity_from_records
 from routilux.notebook.live.checkpoints import CheckpointTables
+from routilux.notebook.live.jobs import JobLabels
 from routilux.notebook.live.overlay import build_overlay
 from routilux.notebook.render import diagram_html
 
@@ -58,21 +59,26 @@ def table_html(headers: Sequence[str], rows: Iterable[Sequence[str]], empty: str
 def inputs_html(snapshot: Snapshot) -> str:
     """The parked activation: which routine, and its inputs per slot."""
     if snapshot.routine_id is None:
-        return "<p><em>no activation is parked at a breakpoint</em></p>"
+        return "<p><em>no activation is parked: nothing is next to run</em></p>"
     rows = [(html.escape(slot), value_html(data)) for slot, data in snapshot.inputs.items()]
-    title = f"<p>about to run <b>{html.escape(snapshot.routine_id)}</b></p>"
+    title = f"<p>next to run: <b>{html.escape(snapshot.routine_id)}</b>, with</p>"
     return title + table_html(("slot", "inputs"), rows)
 
 
-def queues_html(snapshot: Snapshot) -> str:
-    """Data waiting in each non-empty slot, oldest first."""
-    rows = [
-        (html.escape(f"{rid}.{slot}"), str(len(items)), value_html(items))
-        for rid, slots in snapshot.queues.items()
-        for slot, items in slots.items()
-        if items
-    ]
-    return table_html(("slot", "queued", "data (oldest first)"), rows, empty="all queues empty")
+def queues_html(snapshot: Snapshot, max_rows: int = 30) -> str:
+    """Data waiting in each non-empty slot, oldest first (the first ``max_rows`` slots)."""
+    counts = snapshot.queued_counts
+    rows = []
+    for (rid, slot), n in counts.items():
+        items = snapshot.queues.get(rid, {}).get(slot, [])
+        more = f" and {n - len(items)} more" if n > len(items) else ""
+        rows.append((html.escape(f"{rid}.{slot}"), str(n), value_html(items) + more))
+    note = ""
+    if len(rows) > max_rows:
+        note = f"<p><em>and {len(rows) - max_rows} more slots holding data</em></p>"
+        rows = rows[:max_rows]
+    table = table_html(("slot", "queued", "data (oldest first)"), rows, empty="all queues empty")
+    return table + note
 
 
 def worker_state_html(snapshot: Snapshot) -> str:
@@ -90,22 +96,40 @@ def worker_state_html(snapshot: Snapshot) -> str:
     return table_html(("key", "value"), rows)
 
 
-def jobs_html(jobs: Sequence[JobContext]) -> str:
-    """The unfinished jobs (JobContext): id, status and metadata."""
+def jobs_html(
+    jobs: Sequence[JobContext], labels: JobLabels | None = None, max_rows: int = 20
+) -> str:
+    """The unfinished jobs (JobContext): label (full id on hover), status and metadata.
+
+    Args:
+        jobs: The jobs, oldest first.
+        labels: Names jobs ``#1``, ``#2``...; a view passes its own so that a job keeps
+            its number from one redraw to the next.
+        max_rows: Jobs listed; the others are counted (a flood of posts stays one line).
+    """
+    labels = labels or JobLabels(hover_ids=False)
     rows = [
-        (html.escape(job.job_id[:8]), html.escape(str(job.status)), value_html(job.metadata))
-        for job in jobs
+        (labels.html(job.job_id), html.escape(str(job.status)), value_html(job.metadata))
+        for job in jobs[:max_rows]
     ]
-    return table_html(("job", "status", "metadata"), rows, empty="no unfinished job")
+    table = table_html(("job", "status", "metadata"), rows, empty="no unfinished job")
+    if len(jobs) > max_rows:
+        table += f"<p><em>and {len(jobs) - max_rows} more unfinished jobs</em></p>"
+    return table
 
 
-def trace_html(records: Sequence[ActivationRecord], *, timings: bool = True) -> str:
+def trace_html(
+    records: Sequence[ActivationRecord], *, timings: bool = True, labels: JobLabels | None = None
+) -> str:
     """Recent activations, newest first; ``timings=False`` leaves out how long each took."""
+    labels = labels or JobLabels(hover_ids=False)
+    for record in records:  # numbered oldest first, as they ran
+        labels.label(record.job_id)
     rows = [
         (
             str(r.seq),
             html.escape(r.routine_id),
-            html.escape((r.job_id or "")[:8]),
+            labels.html(r.job_id),
             value_html(r.inputs),
             value_html(r.emitted),
             *(["" if r.duration is None else f"{r.duration * 1000:.1f} ms"] if timings else []),
@@ -127,12 +151,16 @@ def _diagram(snapshot: Snapshot, flow: Flow) -> str:
     return diagram_html(flow, overlay)
 
 
-def snapshot_html(snapshot: Snapshot, flow: Flow | None = None) -> str:
+def snapshot_html(
+    snapshot: Snapshot, flow: Flow | None = None, labels: JobLabels | None = None
+) -> str:
     """The snapshot as one HTML fragment: diagram (when ``flow`` is given) and tables.
 
     Args:
         snapshot: What the debug session looked like.
         flow: The debugged flow, to draw the diagram with the snapshot's states.
+        labels: Job names to use (a widget's own); by default jobs are numbered in the
+            order the snapshot lists them, so the HTML is the same on every run.
 
     Returns:
         HTML with collapsible sections that needs no JavaScript.
@@ -143,14 +171,16 @@ def snapshot_html(snapshot: Snapshot, flow: Flow | None = None) -> str:
     parts = [f"<p><b>{html.escape(snapshot.flow_name)}</b>: {state}</p>"]
     if flow is not None:
         parts.append(_diagram(snapshot, flow))
+    labels = labels or JobLabels(hover_ids=False)
+    # The static view ends up stored in notebooks and docs: no timings and no job ids,
+    # so it is the same on every run.
+    trace = trace_html(snapshot.trace, timings=False, labels=labels)
     parts += [
-        _section("Paused activation", inputs_html(snapshot)),
+        _section("Next to run", inputs_html(snapshot)),
         _section("Slot queues", queues_html(snapshot)),
         _section("WorkerState", worker_state_html(snapshot)),
-        _section("Jobs", jobs_html(snapshot.jobs)),
-        # The static view ends up stored in notebooks and docs: no timings, so it is the
-        # same on every run.
-        _section("Recent activations", trace_html(snapshot.trace, timings=False), open_=False),
+        _section("Jobs", jobs_html(snapshot.jobs, labels)),
+        _section("Recent activations", trace, open_=False),
     ]
     return f'<div class="routilux-snapshot">{"".join(parts)}</div>'
 

@@ -7,7 +7,8 @@
 """
 
 from routilux.server.app import create_app, serve_flows
+from routilux.server.checks import ApiError
 from routilux.server.events import EventHub
-from routilux.server.service import ApiError, FlowService
+from routilux.server.service import FlowService
 
 __all__ = ["ApiError", "EventHub", "FlowService", "create_app", "serve_flows"]

@@ -1,5 +1,7 @@
-"""The HTTP endpoints: each reads the request, calls :class:`FlowService` off the event loop,
-and answers JSON. :data:`ENDPOINTS` lists them once, for the router and the OpenAPI document."""
+"""The HTTP endpoints, listed once in :data:`ENDPOINTS` for the router and the OpenAPI document.
+
+Each reads the request, calls :class:`FlowService` off the event loop (it takes workers'
+locks, and a post may run observers' hooks) and answers JSON."""
 
 from __future__ import annotations
 
@@ -12,12 +14,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from routilux.server.service import (
-    ApiError,
-    FlowService,
-    describe_breakpoint,
-    describe_job,
-)
+from routilux.server.checks import ApiError
+from routilux.server.service import FlowService
+from routilux.server.shapes import describe_breakpoint, describe_job
 
 __all__ = ["ENDPOINTS", "Endpoint", "json_response", "read_json"]
 
@@ -88,11 +87,14 @@ class Endpoint:
 
 async def list_flows(request: Request) -> Response:
     service = _service(request)
-    return json_response([service.describe_flow(name) for name in sorted(service.flows)])
+    flows = await run_in_threadpool(
+        lambda: [service.describe_flow(n) for n in sorted(service.flows)]
+    )
+    return json_response(flows)
 
 
 async def show_flow(request: Request) -> Response:
-    return json_response(_service(request).describe_flow(_flow(request)))
+    return json_response(await run_in_threadpool(_service(request).describe_flow, _flow(request)))
 
 
 async def flow_diagram(request: Request) -> Response:
@@ -103,18 +105,22 @@ async def flow_diagram(request: Request) -> Response:
 
 async def post_job(request: Request) -> Response:
     body = await read_json(request)
+    # Off the event loop: a post may run observers' hooks (user code, or the store's write).
     job = await run_in_threadpool(_service(request).post, _flow(request), body)
     return json_response(describe_job(job), 201)
 
 
 async def list_jobs(request: Request) -> Response:
-    params = _query(request, ("flow", "status"))
+    params = _query(request, ("flow", "status", "limit"))
+    raw_limit = params.get("limit", "1000")
+    if not raw_limit.isdigit() or int(raw_limit) < 1:
+        raise ApiError(422, f"limit must be a positive integer, got {raw_limit!r}")
     jobs = await run_in_threadpool(_service(request).jobs, params.get("flow"), params.get("status"))
-    return json_response([describe_job(job) for job in jobs])
+    return json_response([describe_job(job) for job in jobs[-int(raw_limit) :]])
 
 
 async def show_job(request: Request) -> Response:
-    job = _service(request).job(request.path_params["job_id"])
+    job = await run_in_threadpool(_service(request).job, request.path_params["job_id"])
     return json_response(describe_job(job))
 
 
@@ -142,7 +148,7 @@ async def fork_job(request: Request) -> Response:
 
 
 async def list_breakpoints(request: Request) -> Response:
-    bps = _service(request).breakpoints(_flow(request))
+    bps = await run_in_threadpool(_service(request).breakpoints, _flow(request))
     return json_response([describe_breakpoint(bp) for bp in bps])
 
 
@@ -177,7 +183,7 @@ async def resume(request: Request) -> Response:
 
 
 async def list_workers(request: Request) -> Response:
-    return json_response(_service(request).workers())
+    return json_response(await run_in_threadpool(_service(request).workers))
 
 
 _POST_BODY = {
@@ -233,9 +239,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
         "GET",
         "/api/jobs",
-        "Jobs posted here and every unfinished job",
+        "Jobs posted here and every unfinished job, oldest first (the newest `limit`)",
         list_jobs,
-        query=("flow", "status"),
+        query=("flow", "status", "limit"),
         tags=("jobs",),
     ),
     Endpoint("GET", "/api/jobs/{job_id}", "One job", show_job, tags=("jobs",)),

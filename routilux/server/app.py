@@ -24,10 +24,11 @@ from routilux.core.flow import Flow
 from routilux.runtime import Runtime
 from routilux.server.api import ENDPOINTS, json_response
 from routilux.server.auth import TokenAuth
+from routilux.server.checks import ApiError
 from routilux.server.events import EventHub, Subscriber, as_events
 from routilux.server.metrics import CONTENT_TYPE, RuntimeCollector
 from routilux.server.openapi import openapi_document
-from routilux.server.service import ApiError, FlowService
+from routilux.server.service import FlowService
 
 __all__ = ["create_app", "serve_flows"]
 
@@ -89,19 +90,27 @@ def create_app(
         return json_response(report, 200 if report["ok"] else 503)
 
     async def events(websocket: WebSocket) -> None:
-        await websocket.accept()
         subscriber = hub.subscribe()
-        sender = asyncio.get_running_loop().create_task(_send_events(websocket, subscriber))
+        loop = asyncio.get_running_loop()
         try:
-            while True:  # a client says nothing; this notices when it leaves
-                message = await websocket.receive()
-                if message["type"] == "websocket.disconnect":
-                    break
-        except WebSocketDisconnect:
-            pass
+            # Observing before the handshake completes: a client that posts as soon as it
+            # is connected sees that job's events.
+            await asyncio.to_thread(hub.settle)
+            await websocket.accept()
+            sender = loop.create_task(_send_events(websocket, subscriber))
+            try:
+                while True:  # a client says nothing; this notices when it leaves
+                    message = await websocket.receive()
+                    if message["type"] == "websocket.disconnect":
+                        break
+            except WebSocketDisconnect:
+                pass
+            finally:
+                sender.cancel()
         finally:
             hub.unsubscribe(subscriber)
-            sender.cancel()
+            # Not awaited: detaching may wait for workers' locks, and the client is gone.
+            loop.run_in_executor(None, hub.settle)
 
     document = openapi_document(ENDPOINTS, __version__)
 
@@ -132,12 +141,15 @@ def create_app(
 
 
 async def _send_events(websocket: WebSocket, subscriber: Subscriber) -> None:
-    while True:
-        await subscriber.ready.wait()
-        batch = [event for number, item in subscriber.take() for event in as_events(number, item)]
-        message = {"events": batch, "dropped": subscriber.dropped}
-        # Waits while the client does not read: meanwhile its buffer drops the oldest.
-        await websocket.send_text(json.dumps(message, default=repr))
+    try:
+        while True:
+            await subscriber.ready.wait()
+            batch = [e for number, item in subscriber.take() for e in as_events(number, item)]
+            message = {"events": batch, "dropped": subscriber.dropped}
+            # Waits while the client does not read: meanwhile its buffer drops the oldest.
+            await websocket.send_text(json.dumps(message, default=repr))
+    except (WebSocketDisconnect, RuntimeError, OSError):
+        return  # the client left; the receiving side unsubscribes it
 
 
 def _static(name: str) -> Callable[[Request], Any]:
@@ -189,6 +201,7 @@ def serve_flows(
     threads: int | None = None,
     max_body: int = 1 << 20,
     durations: bool = False,
+    grace: float = 10.0,
     announce: Callable[[str], None] = print,
 ) -> None:
     """Serve ``flows`` until interrupted (what ``routilux serve`` runs).
@@ -202,12 +215,19 @@ def serve_flows(
         threads: Thread pool size of the runtime.
         max_body: Largest request body accepted, in bytes.
         durations: Observe every activation for the duration histogram (see create_app).
+        grace: On stop, seconds running jobs get to finish before the rest are cancelled.
         announce: Called with the live page's URL (token included) once listening.
     """
     runtime = Runtime(thread_pool_size=threads, store=store)
     app = create_app(runtime, flows, token=token, max_body=max_body, durations=durations)
     config = uvicorn.Config(
-        app, host=host, port=port, log_level="warning", ws="websockets-sansio", lifespan="on"
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        ws="websockets-sansio",
+        ws_max_size=64 * 1024,  # clients only listen; nothing they send is read
+        lifespan="on",
     )
     server = uvicorn.Server(config)
 
@@ -224,4 +244,4 @@ def serve_flows(
     try:
         asyncio.run(main())
     finally:
-        runtime.shutdown(wait=False)
+        runtime.shutdown(wait=True, timeout=grace)

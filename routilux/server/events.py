@@ -57,17 +57,14 @@ class Histogram:
     buckets: list[int] = field(default_factory=lambda: [0] * (len(DURATION_BUCKETS) + 1))
     total: float = 0.0
 
-    def observe(self, value: float) -> None:
-        self.buckets[bisect.bisect_left(DURATION_BUCKETS, value)] += 1
-        self.total += value
-
 
 @dataclass
 class FlowActivity:
-    """What a flow's activations did lately, as the live diagram draws it."""
+    """What a flow's streamed activations did: the last routine, emits per event, durations.
 
-    ran: set[str] = field(default_factory=set)
-    failed: set[str] = field(default_factory=set)
+    Which routines ran or failed comes from the engine's counters (``Worker.inspect``).
+    """
+
     last: str | None = None
     emitted: Counter[tuple[str, str]] = field(default_factory=Counter)
     durations: dict[str, Histogram] = field(default_factory=dict)
@@ -83,13 +80,17 @@ class Subscriber:
         self.size = size
         self.dropped = 0
         self.ready = asyncio.Event()
-        self._buffer: deque[tuple[int, object]] = deque()
+        self._buffer: deque[tuple[int, object]] = deque(maxlen=size)
 
-    def offer(self, number: int, item: object) -> None:
-        if len(self._buffer) >= self.size:
-            self._buffer.popleft()
-            self.dropped += 1
-        self._buffer.append((number, item))
+    def offer(self, numbered: list[tuple[int, object]]) -> None:
+        """Add ``(number, item)`` pairs; what does not fit pushes the oldest out (counted).
+
+        One C-level extend per batch, however far behind the client is.
+        """
+        overflow = len(self._buffer) + len(numbered) - self.size
+        if overflow > 0:
+            self.dropped += overflow
+        self._buffer.extend(numbered)
         self.ready.set()
 
     def take(self) -> list[tuple[int, object]]:
@@ -111,12 +112,13 @@ class EventHub(Observer):
     """
 
     def __init__(
-        self, *, client_buffer: int = 2048, ring_size: int = 1 << 20, interval: float = 0.05
+        self, *, client_buffer: int = 2048, ring_size: int = 1 << 20, interval: float = 0.01
     ) -> None:
         self.client_buffer = client_buffer
         self.runtime: Engine | None = None
         self.always = False
         self._observing = False
+        self._observe_lock = threading.Lock()
         self.interval = interval
         self.numbered = 0
         self._ring: deque[object] = deque(maxlen=ring_size)
@@ -146,21 +148,31 @@ class EventHub(Observer):
         """Observe ``runtime`` while someone subscribes (or ``always``)."""
         self.runtime = runtime
         self.always = always
-        self._observe(always)
+        self.settle()
 
     def unbind(self) -> None:
         """Stop observing the runtime."""
-        self._observe(False)
-        self.runtime = None
+        with self._observe_lock:
+            if self.runtime is not None and self._observing:
+                self.runtime.remove_observer(self)
+            self._observing = False
+            self.runtime = None
 
-    def _observe(self, on: bool) -> None:
-        if self.runtime is None or on == self._observing:
-            return
-        if on:
-            self.runtime.add_observer(self)
-        else:
-            self.runtime.remove_observer(self)
-        self._observing = on
+    def settle(self) -> None:
+        """Observe the runtime if anyone subscribes (or ``always``), else stop.
+
+        Attaching takes every worker's lock, where observers' hooks (user code) may run:
+        call it from a thread that may wait, not from the event loop.
+        """
+        with self._observe_lock:
+            wanted = self.always or bool(self._subscribers)
+            if self.runtime is None or wanted == self._observing:
+                return
+            if wanted:
+                self.runtime.add_observer(self)
+            else:
+                self.runtime.remove_observer(self)
+            self._observing = wanted
 
     @property
     def observing(self) -> bool:
@@ -168,15 +180,14 @@ class EventHub(Observer):
         return self._observing
 
     def subscribe(self) -> Subscriber:
+        """A new subscriber; :meth:`settle` then attaches the hub if it was not."""
         subscriber = Subscriber(self.client_buffer)
         self._subscribers = [*self._subscribers, subscriber]
-        self._observe(True)
         return subscriber
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
+        """Forget ``subscriber``; :meth:`settle` then detaches the hub if it was the last."""
         self._subscribers = [s for s in self._subscribers if s is not subscriber]
-        if not self._subscribers:
-            self._observe(self.always)
 
     @property
     def dropped(self) -> int:
@@ -186,21 +197,21 @@ class EventHub(Observer):
     def drain(self) -> int:
         """Move everything queued since the last drain to the subscribers; returns how many."""
         ring = self._ring
-        count = 0
-        subscribers = self._subscribers
+        # Only this thread takes from the ring; workers may append meanwhile, and what they
+        # append after len() is read waits for the next drain.
+        items = [ring.popleft() for _ in range(len(ring))]
+        if not items:
+            return 0
         with self._lock:
-            while ring:
-                try:
-                    item = ring.popleft()
-                except IndexError:
-                    break
-                count += 1
-                if isinstance(item, ActivationRecord):
-                    self._note_locked(item)
-                self.numbered += 1
-                for subscriber in subscribers:
-                    subscriber.offer(self.numbered, item)
-        return count
+            self._note_locked(items)
+            first = self.numbered + 1
+            self.numbered += len(items)
+        subscribers = self._subscribers
+        if subscribers:
+            numbered = list(zip(range(first, first + len(items)), items, strict=True))
+            for subscriber in subscribers:
+                subscriber.offer(numbered)
+        return len(items)
 
     async def run(self) -> None:
         """Drain every ``interval`` seconds until cancelled."""
@@ -210,40 +221,49 @@ class EventHub(Observer):
 
     # -- activity (read from request threads) -----------------------------------------------
 
-    def _note_locked(self, record: ActivationRecord) -> None:
-        job = record.job
-        flow = job.flow_name if job is not None else "?"
-        activity = self._activity.get(flow)
-        if activity is None:
-            activity = self._activity[flow] = FlowActivity()
-        routine = record.routine_id
-        activity.last = routine
-        if record.error is not None:
-            activity.failed.add(routine)
-        else:
-            activity.ran.add(routine)
-        for event, _ in record.emitted:
-            activity.emitted[(routine, event)] += 1
-        if record.duration is not None:
-            histogram = activity.durations.get(routine)
-            if histogram is None:
-                histogram = activity.durations[routine] = Histogram()
-            histogram.observe(record.duration)
+    def _note_locked(self, items: list[object]) -> None:
+        # About a microsecond per record on the loop's thread, which shares the GIL with the
+        # workers: kept to local lookups, one histogram bucket, one dict per flow.
+        activities = self._activity
+        bucket_of = bisect.bisect_left
+        bounds = DURATION_BUCKETS
+        flow_name, activity = None, None
+        for record in items:
+            if not isinstance(record, ActivationRecord):
+                continue
+            job = record.job
+            flow = job.flow_name if job is not None else "?"
+            if flow != flow_name:
+                activity = activities.get(flow)
+                if activity is None:
+                    activity = activities[flow] = FlowActivity()
+                flow_name = flow
+            assert activity is not None
+            routine = record.routine_id
+            activity.last = routine
+            emitted = record.emitted
+            if emitted:
+                counts = activity.emitted
+                for event, _ in emitted:
+                    counts[(routine, event)] += 1
+            duration = record.duration
+            if duration is not None:
+                histogram = activity.durations.get(routine)
+                if histogram is None:
+                    histogram = activity.durations[routine] = Histogram()
+                histogram.buckets[bucket_of(bounds, duration)] += 1
+                histogram.total += duration
 
     def note_stepped(self, flow: str, record: ActivationRecord) -> None:
         """Show a stepped activation at once (a step returns before the next drain)."""
         with self._lock:
-            activity = self._activity.setdefault(flow, FlowActivity())
-            activity.last = record.routine_id
-            (activity.failed if record.error is not None else activity.ran).add(record.routine_id)
+            self._activity.setdefault(flow, FlowActivity()).last = record.routine_id
 
     def activity(self, flow: str) -> FlowActivity:
         """A copy of ``flow``'s activity."""
         with self._lock:
             found = self._activity.get(flow) or FlowActivity()
-            return FlowActivity(
-                set(found.ran), set(found.failed), found.last, Counter(found.emitted), {}
-            )
+            return FlowActivity(found.last, Counter(found.emitted), {})
 
     def durations(self) -> dict[tuple[str, str], Histogram]:
         """Activation duration histograms by ``(flow, routine)`` (copies)."""

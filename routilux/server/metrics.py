@@ -24,6 +24,7 @@ from prometheus_client.registry import Collector
 
 from routilux.runtime import Runtime
 from routilux.server.events import DURATION_BUCKETS, EventHub
+from routilux.store.commit_times import BUCKETS as COMMIT_BUCKETS
 
 __all__ = ["CONTENT_TYPE", "RuntimeCollector", "render_metrics"]
 
@@ -110,6 +111,9 @@ class RuntimeCollector(Collector):
         store = self._store_latency()
         if store is not None:
             yield store
+        commits = self._commit_times()
+        if commits is not None:
+            yield commits
 
     def _durations(self) -> Metric:
         histogram = HistogramMetricFamily(
@@ -140,6 +144,23 @@ class RuntimeCollector(Collector):
             "How long one indexed read of the store took at scrape time.",
             value=time.perf_counter() - started,
         )
+
+    def _commit_times(self) -> Metric | None:
+        store = self.runtime.store
+        if store is None:
+            return None
+        times = store.commit_times.snapshot()
+        histogram = HistogramMetricFamily(
+            "routilux_store_commit_seconds",
+            "How long the store's commits took (one per group of activations).",
+        )
+        bounds = [str(b) for b in COMMIT_BUCKETS] + ["+Inf"]
+        cumulative, running = [], 0
+        for bound, count in zip(bounds, times.counts, strict=True):
+            running += count
+            cumulative.append((bound, running))
+        histogram.add_metric([], cumulative, times.total_seconds)
+        return histogram
 
 
 def render_metrics(collector: Any) -> bytes:

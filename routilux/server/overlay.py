@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from routilux.core.flow import Flow
 from routilux.core.inspection import WorkerView
 from routilux.debug.breakpoints import Breakpoint
-from routilux.notebook.render import DiagramState, RoutineState
+from routilux.notebook import DiagramState, RoutineState
 from routilux.server.events import FlowActivity
 
 __all__ = ["live_overlay"]
@@ -22,6 +22,9 @@ def live_overlay(
     else the routine that ran last.
     """
     parked = view.held[0].routine_id if view.held else None
+    # The engine's counters know every activation, streamed or not.
+    ran = {rid for rid, s in view.stats.items() if s.activations > s.failures}
+    failed = {rid for rid, s in view.stats.items() if s.failures}
     queued = {
         (rid, slot): q.length
         for rid, slots in view.queues.items()
@@ -32,11 +35,11 @@ def live_overlay(
     def state(routine_id: str) -> RoutineState:
         if routine_id == parked:
             return "paused"
-        if routine_id in activity.failed:
+        if routine_id in failed:
             return "failed"
         if any(rid == routine_id for rid, _ in queued):
             return "queued"
-        if routine_id in activity.ran:
+        if routine_id in ran:
             return "done"
         return "idle"
 

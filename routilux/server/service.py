@@ -4,40 +4,29 @@ and its store (no HTTP here: the routes only translate)."""
 from __future__ import annotations
 
 import collections
-import contextlib
 import dataclasses
-import difflib
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
-from routilux.core.activation import ActivationRecord
-from routilux.core.errors import ConfigurationError, RoutiluxError, StateError
+from routilux.core.errors import ConfigurationError
 from routilux.core.flow import Flow
 from routilux.core.job import JobContext
 from routilux.debug.breakpoints import Breakpoint
 from routilux.debug.session import DebugSession
-from routilux.notebook.render import render
+from routilux.notebook import EngineUnavailable, render
 from routilux.runtime import Runtime
+from routilux.server.checks import ApiError, as_api_errors, check_str, json_kind, object_body
 from routilux.server.events import EventHub
 from routilux.server.overlay import live_overlay
+from routilux.server.shapes import describe_breakpoint, describe_job, describe_record
 
-__all__ = ["ApiError", "FlowService", "describe_job"]
+__all__ = ["FlowService"]
 
 POST_KEYS = ("routine", "slot", "data", "metadata", "job_id")
 BREAKPOINT_KEYS = ("routine", "slot", "event", "when")
 FORK_KEYS = ("step",)
 CONTROL_EVENTS = frozenset({"paused", "resumed", "stepped", "breakpoints", "edited", "posted"})
-
-
-class ApiError(Exception):
-    """A request the service refuses: ``status`` is the HTTP status, the message says why."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 class FlowService:
@@ -78,6 +67,7 @@ class FlowService:
         return flow
 
     def describe_flow(self, name: str) -> dict[str, Any]:
+        """Flow ``name``: routines with slots and events, connections, entry slots, workers."""
         flow = self.flow(name)
         return {
             "flow_id": name,
@@ -102,14 +92,17 @@ class FlowService:
         """The flow as SVG; with ``live``, the run state drawn on top (as the widget does)."""
         flow = self.flow(name)
         overlay = live_overlay(flow, self._view(name), self.hub.activity(name), self._bps(name))
-        return render(flow, "svg", overlay if live else None)
+        try:
+            return render(flow, "svg", overlay if live else None)
+        except EngineUnavailable as error:
+            raise ApiError(503, str(error)) from None
 
     # -- posting and jobs ----------------------------------------------------------------
 
     def post(self, name: str, body: Any) -> JobContext:
         """Post ``{"routine", "slot", "data", "metadata", "job_id"}`` to flow ``name``."""
         flow = self.flow(name)
-        body = _object(body, POST_KEYS, "a post")
+        body = object_body(body, POST_KEYS, "a post")
         routine, slot = body.get("routine"), body.get("slot")
         if routine is None and slot is None:
             entries = flow.entry_slots()
@@ -121,15 +114,15 @@ class FlowService:
                     'name one with "routine" and "slot"',
                 )
             routine, slot = entries[0]
-        _check_str(routine, "routine")
-        _check_str(slot, "slot")
+        check_str(routine, "routine")
+        check_str(slot, "slot")
         metadata = body.get("metadata")
         if metadata is not None and not isinstance(metadata, dict):
-            raise ApiError(422, f'"metadata" must be an object, got {_kind(metadata)}')
+            raise ApiError(422, f'"metadata" must be an object, got {json_kind(metadata)}')
         job_id = body.get("job_id")
         if job_id is not None:
-            _check_str(job_id, "job_id")
-        with _as_api_errors():
+            check_str(job_id, "job_id")
+        with as_api_errors():
             flow.get_routine(routine).get_slot(slot)  # named before anything is queued
             _, job = self.runtime.post(
                 flow, routine, slot, body.get("data"), metadata=metadata, job_id=job_id
@@ -160,6 +153,7 @@ class FlowService:
         ]
 
     def job(self, job_id: str) -> JobContext:
+        """Job ``job_id``, if posted here or still unfinished (404 otherwise)."""
         with self._lock:
             job = self._jobs.get(job_id)
         if job is None:
@@ -169,10 +163,11 @@ class FlowService:
         return job
 
     def cancel(self, job_id: str) -> JobContext:
+        """Cancel an unfinished job (409 if it already finished)."""
         job = self.job(job_id)
         if job.is_finished:
             raise ApiError(409, f"job {job_id} is already {job.status}")
-        with _as_api_errors():
+        with as_api_errors():
             self.runtime.cancel(job)
         return job
 
@@ -185,16 +180,18 @@ class FlowService:
         return store
 
     def store_jobs(self, unfinished: bool) -> list[dict[str, Any]]:
-        with _as_api_errors():
+        """The store's job rows, oldest first (409 without a store)."""
+        with as_api_errors():
             return [dataclasses.asdict(r) for r in self._store().jobs(unfinished=unfinished)]
 
     def store_job(self, job_id: str) -> dict[str, Any]:
+        """A stored job: its row, its history of steps and its data points."""
         store = self._store()
         try:
             row = store.job(job_id)
         except ConfigurationError as error:
             raise ApiError(404, str(error)) from None
-        with _as_api_errors():
+        with as_api_errors():
             return {
                 "job": dataclasses.asdict(row),
                 "history": [dataclasses.asdict(step) for step in store.history(job_id)],
@@ -202,7 +199,8 @@ class FlowService:
             }
 
     def fork(self, job_id: str, body: Any) -> JobContext:
-        body = _object(body, FORK_KEYS, "a fork")
+        """Start a new job from the state ``job_id`` had after ``{"step": k}``."""
+        body = object_body(body, FORK_KEYS, "a fork")
         step = body.get("step")
         if not isinstance(step, int) or isinstance(step, bool) or step < 0:
             raise ApiError(422, f'"step" must be an integer >= 0, got {step!r}')
@@ -211,7 +209,7 @@ class FlowService:
             store.job(job_id)
         except ConfigurationError as error:
             raise ApiError(404, str(error)) from None
-        with _as_api_errors():
+        with as_api_errors():
             job = self.runtime.fork(job_id, step, flows=self.flows)
         self._remember(job)
         return job
@@ -254,24 +252,27 @@ class FlowService:
         return session.breakpoints if session is not None else []
 
     def breakpoints(self, name: str) -> list[Breakpoint]:
+        """Flow ``name``'s breakpoints (none before its debug session opens)."""
         self.flow(name)
         return self._bps(name)
 
     def add_breakpoint(self, name: str, body: Any) -> Breakpoint:
-        body = _object(body, BREAKPOINT_KEYS, "a breakpoint")
+        """Add ``{"routine", "slot", "event", "when"}`` as a breakpoint."""
+        body = object_body(body, BREAKPOINT_KEYS, "a breakpoint")
         routine = body.get("routine")
-        _check_str(routine, "routine")
+        check_str(routine, "routine")
         for key in ("slot", "event"):
             if body.get(key) is not None:
-                _check_str(body[key], key)
+                check_str(body[key], key)
         when = body.get("when", "before")
         session = self.session(name)
-        with _as_api_errors():
+        with as_api_errors():
             return session.add_breakpoint(
                 routine, slot=body.get("slot"), event=body.get("event"), when=when
             )
 
     def remove_breakpoint(self, name: str, bp_id: int) -> None:
+        """Remove breakpoint ``bp_id`` (404 if the flow has none by that id)."""
         session = self.session(name)
         try:
             session.remove_breakpoint(bp_id)
@@ -279,16 +280,19 @@ class FlowService:
             raise ApiError(404, str(error)) from None
 
     def pause(self, name: str) -> dict[str, Any]:
+        """Pause flow ``name``'s worker; returns its view."""
         self.session(name).pause()
         return self.worker_view(name)
 
     def resume(self, name: str) -> dict[str, Any]:
+        """Continue flow ``name``'s worker (parked activations first); returns its view."""
         self.session(name).resume()
         return self.worker_view(name)
 
     def step(self, name: str) -> dict[str, Any]:
+        """Run one activation (pausing first); its view, with ``stepped`` the record or None."""
         session = self.session(name)
-        with _as_api_errors():
+        with as_api_errors():
             record = session.step(timeout=10)
         if record is not None:
             self.hub.note_stepped(name, record)
@@ -302,6 +306,7 @@ class FlowService:
         return self.runtime.worker_for(self.flow(name)).inspect(max_items=20)
 
     def worker_view(self, name: str) -> dict[str, Any]:
+        """Flow ``name``'s worker, read at one instant: held, queues, jobs, counters."""
         view = self._view(name)
         return {
             "worker_id": view.worker_id,
@@ -326,6 +331,7 @@ class FlowService:
         }
 
     def workers(self) -> list[dict[str, Any]]:
+        """Every worker of the runtime, with its flow and status."""
         return [
             {
                 "worker_id": w.worker_id,
@@ -356,82 +362,3 @@ class FlowService:
                 store_check.update(ok=False, error=f"{type(error).__name__}: {error}")
             store_check["latency_seconds"] = round(time.perf_counter() - started, 6)
         return {"ok": engine["ok"] and store_check["ok"], "engine": engine, "store": store_check}
-
-
-def describe_job(job: JobContext) -> dict[str, Any]:
-    """A job as JSON-ready data."""
-    return {
-        "job_id": job.job_id,
-        "flow": job.flow_name,
-        "worker_id": job.worker_id,
-        "status": str(job.status),
-        "created_at": job.created_at,
-        "finished_at": job.finished_at,
-        "error": repr(job.error) if job.error is not None else None,
-        "metadata": job.metadata,
-    }
-
-
-def describe_record(record: ActivationRecord) -> dict[str, Any]:
-    return {
-        "seq": record.seq,
-        "routine_id": record.routine_id,
-        "job_id": record.job_id,
-        "inputs": record.inputs,
-        "emitted": [[event, data] for event, data in record.emitted],
-        "duration": record.duration,
-        "error": repr(record.error) if record.error is not None else None,
-    }
-
-
-def describe_breakpoint(bp: Breakpoint) -> dict[str, Any]:
-    return {
-        "id": bp.id,
-        "routine": bp.routine_id,
-        "kind": bp.kind,
-        "slot": bp.slot,
-        "event": bp.event,
-        "enabled": bp.enabled,
-        "hits": bp.hits,
-    }
-
-
-@contextlib.contextmanager
-def _as_api_errors() -> Iterator[None]:
-    """Engine errors become 4xx: bad names and values 422, wrong state 409."""
-    try:
-        yield
-    except StateError as error:
-        raise ApiError(409, str(error)) from error
-    except (RoutiluxError, ValueError, TypeError) as error:
-        raise ApiError(422, str(error)) from error
-
-
-def _object(body: Any, allowed: tuple[str, ...], what: str) -> dict[str, Any]:
-    if body is None:
-        return {}
-    if not isinstance(body, dict):
-        raise ApiError(422, f"{what} must be a JSON object, got {_kind(body)}")
-    for key in body:
-        if key not in allowed:
-            close = difflib.get_close_matches(key, allowed, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ApiError(
-                422, f"unknown key {key!r} in {what} (allowed: {', '.join(allowed)}){hint}"
-            )
-    return body
-
-
-def _check_str(value: Any, key: str) -> None:
-    if not isinstance(value, str) or not value:
-        raise ApiError(422, f'"{key}" must be a non-empty string, got {_kind(value)}')
-
-
-def _kind(value: Any) -> str:
-    """How JSON calls ``value``'s type: "an object", "a string", "null"..."""
-    if value is None:
-        return "null"
-    name = {dict: "object", list: "array", str: "string", bool: "boolean"}.get(
-        type(value), "number" if isinstance(value, (int, float)) else type(value).__name__
-    )
-    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"

@@ -21,6 +21,7 @@ from typing import Any
 from routilux.core.errors import ConfigurationError, SerializationError
 from routilux.store._writes import Batch
 from routilux.store.codec import decode
+from routilux.store.commit_times import CommitTimes
 from routilux.store.errors import StoreReadOnlyError
 from routilux.store.records import UNFINISHED, ActivationRow, ItemRow, JobRow
 
@@ -77,8 +78,10 @@ class StoreBase:
     _stop: threading.Event
     _job_keys: itertools.count[int]
     _act_ids: itertools.count[int]
+    commit_times: CommitTimes
 
     def _init_common(self, lease: float) -> None:
+        self.commit_times = CommitTimes()  # filled by the committer, read by metrics
         self.lease = lease
         self.owner = new_owner_id()
         self.read_only = False

@@ -28,6 +28,7 @@ import _thread
 import itertools
 import logging
 import threading
+import time
 from collections import deque
 
 from routilux.store._writes import ActivationWrite, Batch, StateWrite, StatusWrite, Track, Write
@@ -209,8 +210,10 @@ class CommitQueue:
             while round_ is not None:
                 batch, writes, steps = round_
                 failure: BaseException | None = None
+                started = time.perf_counter()
                 try:
                     self.store.write_batch(batch)
+                    self.store.commit_times.observe(time.perf_counter() - started)
                 except Exception as exc:
                     # Each write's owner fails its job with this (see StoreRecorder).
                     _log.warning(

@@ -175,7 +175,11 @@ class JobState(Serializable):
             flow: The flow; looked up in the runtime's registry by name when omitted.
         """
         flow = flow or runtime.registry.get_by_name(self.flow_name)
-        worker = runtime.start_worker(flow)
+        return self.resume_in(runtime.start_worker(flow))
+
+    def resume_in(self, worker: Worker) -> JobContext:
+        """Run the job on from this snapshot in ``worker`` (a new worker of its flow)."""
+        flow = worker.flow
         for routine_id, routine_state in self.routine_states.items():
             if routine_id in worker.nodes and isinstance(routine_state, dict):
                 worker.state.set_routine_state(routine_id, routine_state)

@@ -63,6 +63,15 @@ def test_jobs_resume_finishes_what_the_killed_run_left(
     assert shown["history"][-1]["emitted"] == [["output", {"n": 3}]]
 
 
+def test_resume_is_also_a_top_level_command(
+    cli: Cli, killed_run: str, cli_env: dict[str, str]
+) -> None:
+    (Path(cli_env["CLI_GATE"]) / "open").touch()
+    resumed = cli("resume", "--store", killed_run, "--flow", "cli_flows:gated", "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["completed"] == 1
+
+
 def test_jobs_resume_without_the_flow_says_how_to_name_it(cli: Cli, killed_run: str) -> None:
     result = cli("jobs", "resume", "--store", killed_run)
     assert result.returncode == 1

@@ -105,3 +105,29 @@ def test_job_output_can_be_read_incrementally_and_cleared() -> None:
     finally:
         uninstall_routed_stdout()
         sys.stdout = original
+
+
+class Marker(Routine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.add_slot("inp")
+        self.add_event("out")
+
+    def logic(self, inp: list[Any], **_: Any) -> None:
+        job = routilux.get_current_job()
+        assert job is not None
+        job.set_data("seen", job.get_data("seen", 0) + 1)
+        if inp[0].get("again"):
+            self.emit("out")
+
+
+def test_job_data_set_in_one_routine_is_read_in_the_next() -> None:
+    flow = Flow("marks")
+    flow.add_routine(Marker(), "first")
+    flow.add_routine(Marker(), "second")
+    flow.connect("first", "out", "second", "inp")
+    with Runtime(thread_pool_size=1) as runtime:
+        _, job = runtime.post(flow, "first", "inp", {"again": True})
+        assert job.wait(timeout=10)
+    assert job.get_data("seen") == 2
+    assert job.get_data("missing", "default") == "default"

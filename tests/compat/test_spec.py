@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -110,6 +111,8 @@ def test_to_dict_and_from_dict_round_trip(factory: RoutineFactory) -> None:
 def test_a_flow_saved_to_a_file_loads_back_the_same(
     factory: RoutineFactory, tmp_path: Path, suffix: str
 ) -> None:
+    if suffix != ".json":
+        pytest.importorskip("yaml")
     flow = Flow.from_dict(spec(), factory)
     path = tmp_path / f"flow{suffix}"
     save_flow(flow, path, factory=factory)
@@ -162,8 +165,6 @@ def test_a_dotted_path_is_never_imported(factory: RoutineFactory) -> None:
     spec = {"routines": {"r": {"class": "tests.compat.never_imported.Boom"}}}
     with pytest.raises(ConfigurationError, match="dotted path"):
         Flow.from_dict(spec, factory)
-    import sys
-
     assert "tests.compat.never_imported" not in sys.modules
 
 
@@ -185,13 +186,28 @@ def test_bad_files_get_a_serialization_error_naming_the_file(tmp_path: Path) -> 
         load_flow(tmp_path / "missing.yaml")
     with pytest.raises(ConfigurationError, match="unknown spec format '.txt'"):
         load_flow(tmp_path / "flow.txt")
+
+
+def test_bad_yaml_gets_a_serialization_error_naming_the_file(tmp_path: Path) -> None:
+    pytest.importorskip("yaml")
     yaml_file = tmp_path / "bad.yaml"
     yaml_file.write_text("routines: [unclosed")
     with pytest.raises(SerializationError, match="bad.yaml is not valid YAML"):
         load_flow(yaml_file)
 
 
+def test_yaml_without_pyyaml_says_which_extra_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "flow.yaml"
+    path.write_text("routines: {}\n")
+    monkeypatch.setitem(sys.modules, "yaml", None)  # import yaml now raises ImportError
+    with pytest.raises(ConfigurationError, match=r"routilux\[yaml\]"):
+        load_flow(path)
+
+
 def test_a_yaml_file_cannot_build_objects(tmp_path: Path, factory: RoutineFactory) -> None:
+    pytest.importorskip("yaml")
     path = tmp_path / "evil.yaml"
     path.write_text("routines: !!python/object/apply:os.system ['true']\n")
     with pytest.raises(SerializationError, match="not valid YAML"):
@@ -231,6 +247,8 @@ def test_the_process_wide_factory_is_used_by_default() -> None:
 
 
 def test_a_loaded_flow_draws_the_same_diagram(factory: RoutineFactory, tmp_path: Path) -> None:
+    pytest.importorskip("graphviz")  # the notebook extra
+    pytest.importorskip("yaml")
     from routilux.notebook import render
 
     flow = Flow.from_dict(spec(), factory)
@@ -238,3 +256,42 @@ def test_a_loaded_flow_draws_the_same_diagram(factory: RoutineFactory, tmp_path:
     save_flow(flow, path, factory=factory)
     loaded = load_flow(path, factory=factory)
     assert render(loaded, format="dot") == render(flow, format="dot")
+
+
+@pytest.mark.parametrize(
+    ("routines", "connections", "problem"),
+    [
+        ({"a": {"class": "Unknown"}}, [], "routines.a.class: 'Unknown' is not a registered"),
+        ({"a": {"class": "tests.compat.test_spec.Source"}}, [], "routines.a.class: 'tests"),
+        ({"a": {"config": {"factor": 2}}}, [], "routines.a.class: missing"),
+        ({"a": "Source"}, [{"from": "a.out", "to": "b.inp"}], "connections[0].to: unknown routine"),
+        ({"a": "Source"}, [{"from": "a-out", "to": "a.trigger"}], "connections[0].from: must look"),
+    ],
+    ids=["unregistered", "dotted-path", "missing-class", "unknown-end", "malformed-end"],
+)
+def test_each_kind_of_bad_spec_is_one_clear_error_and_creates_nothing(
+    factory: RoutineFactory, routines: dict[str, Any], connections: list[Any], problem: str
+) -> None:
+    before = Source.created
+    with pytest.raises(ConfigurationError, match="1 problem:") as caught:
+        Flow.from_dict({"routines": routines, "connections": connections}, factory)
+    assert problem in str(caught.value)
+    assert Source.created == before
+
+
+def test_a_routine_id_with_a_dot_cannot_be_written(factory: RoutineFactory) -> None:
+    flow = Flow("dotted")
+    flow.add_routine(Source(), "a.b")
+    with pytest.raises(SerializationError, match=r"routines.a.b: an id with '\.'"):
+        flow.to_dict(factory)
+
+
+def test_deserialize_on_an_empty_flow_fills_it_as_upstream_did(factory: RoutineFactory) -> None:
+    document = Flow.from_dict(spec(), factory).serialize(factory)
+    flow = Flow()
+    assert flow.deserialize(document, factory) is flow
+    assert flow.flow_id == "numbers"
+    assert flow.get_routine("src").flow is flow
+    assert flow.to_dict(factory) == Flow.deserialize(document, factory).to_dict(factory)
+    with pytest.raises(RuntimeError, match="already has routines"):
+        flow.deserialize(document, factory)

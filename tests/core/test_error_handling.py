@@ -233,3 +233,9 @@ def test_only_retryable_exceptions_are_retried_in_a_flow() -> None:
     state, job = run_one(flow)
     assert job.status is JobStatus.FAILED
     assert state.get_routine_state("flaky") == {"calls": 1}  # ValueError: not retried
+
+
+def test_is_critical_of_earlier_versions_warns_that_it_has_no_effect() -> None:
+    with pytest.warns(DeprecationWarning, match="is_critical=.*no effect"):
+        handler = ErrorHandler("retry", is_critical=True)
+    assert handler == ErrorHandler("retry")

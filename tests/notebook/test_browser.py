@@ -1,9 +1,11 @@
 """One real run: JupyterLab / Notebook 7 in headless Chromium, clicking the debugger widget.
 
 Starts a Jupyter server on a free localhost port with a copy of ``browser_notebook.ipynb``,
-runs it, clicks Step and sees the highlighted routine move, toggles a breakpoint by clicking
-a node and continues to it. With ``ROUTILUX_SCREENSHOT=1`` it saves the widget as
-``docs/images/debugger.png`` (from the JupyterLab run).
+runs it, checks the diagram's text is at least 12 px, clicks Step (and presses its key) and
+sees "next to run" move, sets a slot breakpoint from a routine's menu, continues to it, and
+runs to a routine, then opens the timeline, forks the stored job and steps the fork. With
+``ROUTILUX_SCREENSHOT=1`` it saves the widget, a routine's menu and the timeline with its
+fork as ``docs/images/debugger.png``, ``menu.png`` and ``timeline.png`` (JupyterLab).
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
 NOTEBOOK = Path(__file__).with_name("browser_notebook.ipynb")
-SCREENSHOT = Path(__file__).parents[2] / "docs" / "images" / "debugger.png"
-TIMEOUT_MS = 90_000
+REPO = Path(__file__).parents[2]
+SCREENSHOT = REPO / "docs" / "images" / "debugger.png"
+TIMEOUT_MS = int(os.environ.get("ROUTILUX_BROWSER_TIMEOUT_MS", "90000"))
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -110,6 +113,8 @@ def start_jupyter(app: str, home: Path) -> JupyterServer:
         "JUPYTER_DATA_DIR": str(home / "data"),
         "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
         "IPYTHONDIR": str(home / "ipython"),
+        # The kernel imports the routilux of this checkout, whatever the venv installed.
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
     }
     log = home / "server.log"
     with log.open("wb") as log_file:
@@ -175,13 +180,19 @@ RUN_ALL = """async () => {
     await app.commands.execute("notebook:run-all-cells");
 }"""
 
-HIGHLIGHT_IS = """(routineId) => {
-    const lit = document.querySelectorAll(".routilux-diagram g.routine.highlight");
-    return lit.length === 1 && lit[0].id === "routine-" + routineId;
+MARKED = """([mark, routineId]) => {
+    const marked = document.querySelectorAll(`.routilux-diagram g.routine.${mark}`);
+    return marked.length === 1 && marked[0].id === "routine-" + routineId;
+}"""
+
+SMALLEST_TEXT_PX = """() => {
+    const texts = [...document.querySelectorAll(".routilux-diagram g.routine text")];
+    return Math.min(...texts.map(
+        (t) => parseFloat(t.getAttribute("font-size")) * t.getScreenCTM().a));
 }"""
 
 
-def test_clicking_step_in_the_browser_moves_the_highlighted_routine(
+def test_stepping_breaking_and_running_to_here_in_the_browser(
     jupyter: JupyterServer, page: object, request: pytest.FixtureRequest
 ) -> None:
     from playwright.sync_api import Page
@@ -192,24 +203,62 @@ def test_clicking_step_in_the_browser_moves_the_highlighted_routine(
     page.evaluate(RUN_ALL)
     diagram = page.locator(".routilux-diagram")
     diagram.locator("g.routine").first.wait_for()
-    assert diagram.locator("g.routine.highlight").count() == 0
+    assert diagram.locator("g.routine.next").count() == 0
+    # Readable on a projector: no routine text under 12 px at a 1280 px window.
+    assert page.evaluate(SMALLEST_TEXT_PX) >= 12
     step = page.locator(".routilux-step")
 
+    # Each Step runs one activation, marks it "ran last" and parks the next one.
     step.click()
-    page.wait_for_function(HIGHLIGHT_IS, arg="fetch")
-    step.click()
-    page.wait_for_function(HIGHLIGHT_IS, arg="parse")
+    page.wait_for_function(MARKED, arg=["last", "fetch"])
+    page.wait_for_function(MARKED, arg=["next", "parse"])
+    page.locator(".routilux-status", has_text="next to run: parse").wait_for()
+    # The same from the keyboard, once the widget has the focus.
+    page.locator(".routilux-debugger").focus()
+    page.keyboard.press("s")
+    page.wait_for_function(MARKED, arg=["next", "enrich"])
     assert diagram.locator("#routine-fetch.state-done").count() == 1
 
-    # A click on a node sets a breakpoint there; Continue then stops before it.
+    # A routine's menu sets a slot breakpoint; Continue stops when the data arrives.
     diagram.locator("#routine-store").click()
+    page.locator(".routilux-break-slot").click()
     diagram.locator("#routine-store.breakpoint").wait_for()
+    page.locator(".routilux-breakpoint", has_text="store.input receives").wait_for()
     page.locator(".routilux-continue").click()
-    page.wait_for_function(HIGHLIGHT_IS, arg="store")
-    diagram.locator("#routine-store.state-paused").wait_for()
-    page.locator(".routilux-status", has_text="paused before store").wait_for()
+    page.locator(".routilux-status", has_text="store.input received data").wait_for()
 
-    is_lab = request.node.callspec.params["jupyter"] == "lab"
-    if is_lab and os.environ.get("ROUTILUX_SCREENSHOT") == "1":
+    # Run to here: continues until the routine is about to run.
+    diagram.locator("#routine-store").click()
+    page.locator(".routilux-run-to").first.click()
+    page.wait_for_function(MARKED, arg=["next", "store"])
+    page.locator(".routilux-status", has_text="paused at run to here").wait_for()
+
+    screenshots = (
+        request.node.callspec.params["jupyter"] == "lab"
+        and os.environ.get("ROUTILUX_SCREENSHOT") == "1"
+    )
+    debugger = page.locator(".routilux-debugger").first
+    if screenshots:
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        page.locator(".routilux-debugger").screenshot(path=str(SCREENSHOT))
+        debugger.screenshot(path=str(SCREENSHOT))
+        diagram.locator("#routine-enrich").click()
+        page.locator(".routilux-menu").wait_for()
+        page.locator(".routilux-canvas").first.screenshot(
+            path=str(SCREENSHOT.with_name("menu.png"))
+        )
+        page.keyboard.press("Escape")
+
+    # Time travel: open the timeline, fork the stored job at its last step, step the fork.
+    page.get_by_text("Timeline (stored checkpoints)").click()
+    timeline = page.locator(".routilux-timeline")
+    timeline.locator(".routilux-timeline-diagram svg").wait_for()
+    if screenshots:
+        timeline.first.scroll_into_view_if_needed()
+        timeline.first.screenshot(path=str(SCREENSHOT.with_name("timeline.png")))
+    timeline.locator(".routilux-fork").click()
+    fork = page.locator(".routilux-fork-area .routilux-debugger")
+    fork.locator(".routilux-diagram g.routine").first.wait_for()
+    fork.locator(".routilux-status", has_text="paused").wait_for()
+    fork.locator(".routilux-step").click()
+    fork.locator(".routilux-status", has_text="stepped: store ran").wait_for()
+    fork.locator("#routine-store.last").wait_for()

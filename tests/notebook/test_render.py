@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import xml.etree.ElementTree as ET
 from typing import Any
@@ -15,6 +16,7 @@ from routilux.core.connection import Connection
 from routilux.notebook import DiagramState, EngineUnavailable, mimebundle, render
 from routilux.notebook.diagram import engines as _engines
 from routilux.notebook.diagram.overlay import BREAKPOINT_COLOUR, STATE_COLOURS
+from routilux.notebook.render import diagram_html, legend_html
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -163,7 +165,7 @@ def test_helper_nodes_never_take_a_routine_name() -> None:
     flow = diamond(("entry:split.data", "legend:idle", "down", "join"))
     svg = render(flow, overlay={"routine_states": {}})
     assert list(groups(svg, "routine")) == ["entry:split.data", "legend:idle", "down", "join"]
-    assert len(groups(svg, "legend")) == 6
+    assert len(groups(svg, "entry")) == 2  # the marker and its arrow
 
 
 def test_the_same_flow_gives_the_same_dot() -> None:
@@ -190,28 +192,45 @@ def test_routine_states_set_fill_colours_and_classes() -> None:
     assert nodes["down"].get("class") == "node routine"
 
 
-def test_a_legend_lists_every_state_when_states_are_shown() -> None:
-    plain = render(diamond())
-    coloured = render(diamond(), overlay={"routine_states": {"up": "running"}})
-    assert groups(plain, "legend") == {}
-    legend = groups(coloured, "legend")
-    # One row, in lifecycle order.
-    assert [texts(g)[0] for g in legend.values()] == [
-        "idle",
-        "queued",
-        "running",
-        "paused",
-        "failed",
-        "done",
+def test_a_legend_explains_only_the_states_and_marks_shown() -> None:
+    assert legend_html({}) == ""
+    assert legend_html({"routine_states": {"up": "idle"}}) == ""
+    legend = legend_html(
+        {"routine_states": {"up": "running", "down": "done"}, "next": "up", "breakpoints": {"j"}}
+    )
+    keys = re.findall(r'class="routilux-key ([^"]+)"[^>]*>([^<]+)<', legend)
+    assert keys == [
+        ("state-running", "running"),
+        ("state-done", "done"),
+        ("next", "next to run"),
+        ("breakpoint", "breakpoint"),
     ]
-    assert outline(legend["legend:running"]).get("fill") == STATE_COLOURS["running"]
+    assert STATE_COLOURS["running"] in legend
 
 
-def test_the_highlighted_routine_gets_the_highlight_class_and_a_thick_outline() -> None:
-    nodes = groups(render(diamond(), overlay={"highlight": "down"}), "routine")
-    assert "highlight" in nodes["down"].get("class", "").split()
+def test_the_diagram_html_has_the_legend_and_shrinks_to_the_page_width() -> None:
+    page = diagram_html(diamond(), {"routine_states": {"up": "queued"}})
+    assert page.startswith('<div class="routilux-legend"')
+    assert '<svg style="max-width: 100%; height: auto"' in page
+
+
+def test_next_and_last_get_their_classes_and_distinct_outlines() -> None:
+    nodes = groups(render(diamond(), overlay={"next": "down", "last": "up"}), "routine")
+    assert "next" in nodes["down"].get("class", "").split()
     assert outline(nodes["down"]).get("stroke-width") == "4"
-    assert all("highlight" not in nodes[r].get("class", "") for r in ("split", "up", "join"))
+    assert "last" in nodes["up"].get("class", "").split()
+    assert outline(nodes["up"]).get("stroke-dasharray")
+    assert all("next" not in nodes[r].get("class", "") for r in ("split", "up", "join"))
+
+
+def test_a_long_chain_is_drawn_top_to_bottom_and_a_short_one_left_to_right() -> None:
+    long = Flow("long")
+    for i in range(8):
+        long.add_routine(Step(), f"r{i}")
+        if i:
+            long.connect(f"r{i - 1}", "output", f"r{i}", "input")
+    assert "rankdir=TB" in render(long, "dot")
+    assert "rankdir=LR" in render(diamond(), "dot")
 
 
 def test_breakpoints_get_a_red_border_a_dot_and_a_class() -> None:
@@ -293,8 +312,8 @@ def test_a_flow_displays_as_svg_in_jupyter() -> None:
 
 
 def test_mimebundle_draws_the_overlay() -> None:
-    bundle = mimebundle(diamond(), overlay={"highlight": "up"})
-    assert "highlight" in groups(bundle["image/svg+xml"], "routine")["up"].get("class", "")
+    bundle = mimebundle(diamond(), overlay={"next": "up"})
+    assert "next" in groups(bundle["image/svg+xml"], "routine")["up"].get("class", "")
 
 
 def test_renders_from_many_threads_at_once_all_succeed() -> None:
@@ -303,7 +322,7 @@ def test_renders_from_many_threads_at_once_all_succeed() -> None:
 
     def draw(i: int) -> None:
         try:
-            results.append(render(diamond(), overlay={"highlight": ("up", "down")[i % 2]}))
+            results.append(render(diamond(), overlay={"next": ("up", "down")[i % 2]}))
         except BaseException as error:
             errors.append(error)
 
@@ -314,7 +333,7 @@ def test_renders_from_many_threads_at_once_all_succeed() -> None:
         thread.join()
     assert errors == []
     assert len(results) == 8
-    assert all(len(groups(svg, "highlight")) == 1 for svg in results)
+    assert all(len(groups(svg, "next")) == 1 for svg in results)
 
 
 def test_concurrent_first_renders_compile_the_wasm_module_once(

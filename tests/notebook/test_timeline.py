@@ -76,8 +76,13 @@ def node_texts(svg: str) -> dict[str, tuple[set[str], str]]:
     return nodes
 
 
+def job_ids(timeline: Timeline) -> tuple[str, ...]:
+    """The jobs the menu offers (each shown as its label and the end of its id)."""
+    return tuple(job_id for _, job_id in timeline.job_menu.options)
+
+
 def highlighted(svg: str) -> list[str]:
-    return [rid for rid, (classes, _) in node_texts(svg).items() if "highlight" in classes]
+    return [rid for rid, (classes, _) in node_texts(svg).items() if "last" in classes]
 
 
 def waiting_slots(svg: str) -> dict[str, list[str]]:
@@ -101,7 +106,7 @@ def test_after_step_two_the_item_waits_in_the_third_relays_slot(
     assert (tables["activation"].step, tables["activation"].routine_id) == (2, "r2")
     assert (tables["step"], tables["last_step"]) == (2, 4)
     assert overlay["queued"] == {("r3", "input"): 1}
-    assert overlay["highlight"] == "r2"
+    assert overlay["last"] == "r2"
     assert overlay["routine_states"] == {"r1": "done", "r2": "done", "r3": "queued", "r4": "idle"}
 
 
@@ -125,7 +130,7 @@ def test_every_step_shows_exactly_what_waited_and_each_state_after_that_many_act
     overlay, tables = checkpoint_view(store_runtime.store, finished[1], step)
     assert tables["queued"] == waiting
     assert tables["routine_states"] == states
-    assert overlay["highlight"] == (f"r{step}" if step else None)
+    assert overlay["last"] == (f"r{step}" if step else None)
 
 
 def test_a_step_outside_the_history_is_refused(
@@ -151,7 +156,7 @@ def test_the_tables_html_names_the_activation_and_the_waiting_data(
 def test_the_timeline_opens_at_the_end_of_the_newest_job_of_its_flow(
     timeline: Timeline, finished: tuple[Flow, str]
 ) -> None:
-    assert timeline.job_menu.options == (finished[1],)
+    assert job_ids(timeline) == (finished[1],)
     assert (timeline.slider.max, timeline.slider.value) == (4, 4)
     assert highlighted(timeline.diagram.value) == ["r4"]
     assert waiting_slots(timeline.diagram.value) == {}
@@ -182,7 +187,7 @@ def test_fork_from_here_runs_exactly_the_activations_after_k_and_leaves_the_pare
     timeline.fork_button.click()
     child = timeline.last_fork
     assert child is not None
-    assert child.job_id in timeline.status.value
+    assert f"at step {k}: new job #2 on worker {child.worker_id}" in timeline.status.value
     worker = store_runtime.get_worker(child.worker_id)
     assert worker is not None
     assert worker.is_paused
@@ -208,7 +213,7 @@ def test_reload_lists_a_fork_and_show_moves_to_any_job_and_step(
     child = timeline.fork()
     assert child is not None
     timeline.reload()
-    assert timeline.job_menu.options == (finished[1], child.job_id)
+    assert job_ids(timeline) == (finished[1], child.job_id)
     # The shown job stays put when others appear.
     assert (timeline.job_id, timeline.slider.value) == (finished[1], 1)
 
@@ -233,3 +238,32 @@ def test_the_debugger_mounts_a_collapsed_timeline_only_when_the_runtime_has_a_st
         finally:
             with_store.close()
             without.close()
+
+
+def test_fork_from_the_debuggers_timeline_opens_a_debugger_on_the_fork_that_steps(
+    store_runtime: Runtime, finished: tuple[Flow, str]
+) -> None:
+    flow, parent_id = finished
+    with store_runtime.debug(flow) as session:
+        debugger = FlowDebugger(session, capture_output=False)
+        try:
+            timeline = debugger.timeline
+            assert timeline is not None
+            timeline.reload()
+            timeline.show(parent_id, 2)
+            child = timeline.fork()
+            assert child is not None
+            fork = timeline.fork_view
+            assert isinstance(fork, FlowDebugger)
+            assert fork in timeline.fork_area.children
+            assert fork.session.worker.worker_id == child.worker_id
+            assert "step it below" in timeline.status.value
+            fork.controls.step_button.click()
+            assert fork.wait_idle()
+            assert [r.routine_id for r in fork.session.history] == ["r3"]  # r1, r2: before it
+            assert "next to run: <b>r4</b>" in fork.status.value
+            fork.controls.run_button.click()
+            assert fork.wait_idle()
+            assert child.wait(10)
+        finally:
+            debugger.close()

@@ -42,6 +42,17 @@ class Sink(Routine):
         pass
 
 
+class Fails(Routine):
+    """Raises for every input."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.add_slot("input")
+
+    def logic(self, input: list[Any], policy_message: Any, worker_state: Any) -> None:
+        raise RuntimeError("no")
+
+
 def chain(name: str, length: int) -> Flow:
     """``r0 -> r1 -> ... -> r{length-1} -> sink``."""
     flow = Flow(name)
@@ -94,11 +105,12 @@ Serve = Callable[..., Served]
 
 @pytest.fixture
 def serve(tmp_path: Path) -> Iterator[Serve]:
-    """``serve(flows, store=True, **create_app_options)`` starts a server; all stop at the end."""
+    """``serve(flows, store=True, threads=4, **create_app_options)`` starts a server; all stop
+    at the end."""
     started: list[tuple[_Server, threading.Thread, Runtime, httpx.Client]] = []
 
-    def start(flows: list[Flow], *, store: bool = True, **options: Any) -> Served:
-        runtime = Runtime(thread_pool_size=4, store=tmp_path / "jobs.db" if store else None)
+    def start(flows: list[Flow], *, store: bool = True, threads: int = 4, **options: Any) -> Served:
+        runtime = Runtime(thread_pool_size=threads, store=tmp_path / "jobs.db" if store else None)
         app = create_app(runtime, flows, token=TOKEN, **options)
         config = uvicorn.Config(
             app, host="127.0.0.1", port=0, log_level="warning", ws="websockets-sansio"

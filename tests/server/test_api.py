@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from routilux.server.api import ENDPOINTS
-from tests.server.conftest import Serve, Served, chain
+from tests.server.conftest import Fails, Serve, Served, chain
 
 
 def finished(served: Served) -> None:
@@ -78,6 +78,8 @@ def test_jobs_can_be_listed_by_flow_and_status(served: Served) -> None:
     ]
     assert served.get("/api/jobs", params={"status": "failed"}).json() == []
     assert served.get("/api/jobs", params={"colour": "red"}).status_code == 422
+    assert len(served.get("/api/jobs", params={"limit": "1"}).json()) == 1
+    assert served.get("/api/jobs", params={"limit": "0"}).status_code == 422
     assert served.get("/api/jobs/nope").status_code == 404
 
 
@@ -244,3 +246,17 @@ def test_bad_input_gets_a_clear_4xx_and_never_touches_the_running_job(served: Se
     served.post("/api/flows/pipeline/resume")
     finished(served)
     assert served.get(f"/api/jobs/{job['job_id']}").json()["status"] == "completed"
+
+
+def test_the_live_diagram_shows_done_and_failed_routines_without_a_stream(serve: Serve) -> None:
+    flow = chain("mixed", 1)
+    flow.add_routine(Fails(), "boom")
+    flow.connect("r0", "output", "boom", "input")
+    served = serve([flow], store=False)
+    served.post("/api/flows/mixed/jobs", json={"data": {"n": 0}})
+    finished(served)
+    assert not served.app.state.hub.observing
+    live = served.get("/api/flows/mixed/diagram.svg", params={"live": "1"}).text
+    assert 'id="routine&#45;r0" class="node routine state&#45;done"' in live
+    assert 'id="routine&#45;boom" class="node routine state&#45;failed"' in live
+    assert 'id="routine&#45;sink" class="node routine state&#45;done"' in live

@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from prometheus_client.parser import text_string_to_metric_families
 
-from routilux import Flow, Routine
-from tests.server.conftest import Serve, Served, chain
-
-
-class Fails(Routine):
-    def __init__(self) -> None:
-        super().__init__()
-        self.add_slot("input")
-
-    def logic(self, input: list[Any], policy_message: Any, worker_state: Any) -> None:
-        raise RuntimeError("no")
+from routilux import Flow
+from tests.server.conftest import Fails, Serve, Served, chain
 
 
 def samples(served: Served) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -53,6 +42,11 @@ def test_metrics_count_activations_failures_and_jobs_per_flow_and_routine(serve:
     )
     assert got[histogram] == 3
     assert ("routilux_store_read_seconds", ()) in got
+    # Group commit: at least one transaction, at most one per activation (4 jobs, 7 of them).
+    commits = got[("routilux_store_commit_seconds_count", ())]
+    assert 1 <= commits <= 3 * 3 + 1 + 4 * 2
+    assert got[("routilux_store_commit_seconds_bucket", (("le", "+Inf"),))] == commits
+    assert got[("routilux_store_commit_seconds_sum", ())] > 0
 
 
 def test_queue_depth_and_unfinished_jobs_show_a_paused_worker(served: Served) -> None:

@@ -1,4 +1,5 @@
-"""The live page in Debian's Chromium: click Step and see the highlighted routine move.
+"""The live page in Debian's Chromium: click Step and see the highlight move; click a routine
+to set a breakpoint, continue to it, and click again to remove it.
 
 With ``ROUTILUX_SCREENSHOT=1`` it saves the page as ``docs/images/live-page.png``.
 """
@@ -43,7 +44,9 @@ def page(tmp_path: Path) -> Iterator[object]:
             browser.close()
 
 
-def test_clicking_step_on_the_live_page_moves_the_highlight(served: Served, page: object) -> None:
+def test_clicking_step_moves_the_highlight_and_clicking_a_routine_sets_a_breakpoint(
+    served: Served, page: object
+) -> None:
     from playwright.sync_api import Page
 
     assert isinstance(page, Page)
@@ -65,10 +68,22 @@ def test_clicking_step_on_the_live_page_moves_the_highlight(served: Served, page
     page.wait_for_function(HIGHLIGHT_IS, arg="r1")
     assert diagram.locator("g.routine.state-queued").count() >= 1
     page.locator("#events li").first.wait_for()
+
+    page.locator(".routilux-diagram g.routine#routine-r2").click()  # a breakpoint before r2
+    page.wait_for_function(
+        "() => document.querySelector('#routine-r2').classList.contains('breakpoint')"
+    )
+    page.locator(".routilux-continue").click()
+    page.wait_for_function(HIGHLIGHT_IS, arg="r2")  # parked at the breakpoint
+    assert page.locator("#worker-status").inner_text() == "paused"
+    assert page.locator("#held").inner_text() == 'parked before r2: {"input":[{"n":2}]}'
     if os.environ.get("ROUTILUX_SCREENSHOT"):
         SCREENSHOT.parent.mkdir(exist_ok=True)
         page.screenshot(path=str(SCREENSHOT))
-
+    page.locator(".routilux-diagram g.routine#routine-r2").click()  # removed again
+    page.wait_for_function(
+        "() => !document.querySelector('#routine-r2').classList.contains('breakpoint')"
+    )
     page.locator(".routilux-continue").click()
     assert served.runtime.wait_until_all_jobs_finished(timeout=10)
     page.wait_for_function(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import itertools
+from collections import deque
+from typing import Literal
 from urllib.parse import quote as percent_encode
 
 import graphviz
@@ -12,25 +13,38 @@ from routilux.core.connection import Connection
 from routilux.core.flow import Flow
 from routilux.notebook.diagram.labels import event_port, routine_label, slot_port
 from routilux.notebook.diagram.overlay import (
-    ROUTINE_STATES,
-    STATE_COLOURS,
     DiagramState,
     check_overlay,
     routine_classes,
     routine_style,
 )
 
-__all__ = ["element_id", "flow_digraph"]
+__all__ = ["choose_rankdir", "connection_element_id", "element_id", "flow_digraph"]
 
-_GRAPH_ATTRIBUTES = {"rankdir": "LR", "nodesep": "0.3", "ranksep": "0.6"}
+Rankdir = Literal["LR", "TB"]
+
+_GRAPH_ATTRIBUTES = {"nodesep": "0.3", "ranksep": "0.5"}
+# 12 pt text is 16 px at full size: still 12 px when a notebook scales the picture to 75%.
 _NODE_ATTRIBUTES = {
     "shape": "Mrecord",
     "style": "filled",
     "fillcolor": "#ffffff",
     "fontname": "Helvetica",
-    "fontsize": "11",
+    "fontsize": "12",
 }
-_EDGE_ATTRIBUTES = {"fontname": "Helvetica", "fontsize": "10", "arrowsize": "0.7"}
+_EDGE_ATTRIBUTES = {"fontname": "Helvetica", "fontsize": "11", "arrowsize": "0.7"}
+
+# Rough size of one routine in inches, to pick the orientation before Graphviz lays out
+# (a left-to-right routine shows its slots, name and events side by side, so it is wide):
+# a rank of a left-to-right graph is a node plus the gap to the next, and so is a node
+# side by side with its neighbours in a top-to-bottom one.
+_RANK_WIDTH = 2.8
+_NODE_WIDTH = 2.0
+# About the width of a notebook's output area (in inches at 96 px): wider pictures shrink.
+_FITS = 9.0
+# Spaces kept free after a slot's name, so the widget can write "name (12)" in place
+# without the text spilling out of its box.
+_COUNT_ROOM = "\u00a0" * 5
 
 
 def element_id(kind: str, *parts: str) -> str:
@@ -44,12 +58,22 @@ def element_id(kind: str, *parts: str) -> str:
     return "-".join([kind, *(percent_encode(part, safe="") for part in parts)])
 
 
-def flow_digraph(flow: Flow, overlay: DiagramState | None = None) -> graphviz.Digraph:
+def flow_digraph(
+    flow: Flow,
+    overlay: DiagramState | None = None,
+    *,
+    rankdir: Rankdir | None = None,
+    count_room: bool = False,
+) -> graphviz.Digraph:
     """Describe ``flow`` as a :class:`graphviz.Digraph`; the same input gives the same DOT.
 
     Args:
         flow: The flow to draw: one node per routine, one edge per connection.
         overlay: Live state to draw on top (states, breakpoints, queues, edge traffic).
+        rankdir: ``"LR"`` or ``"TB"``; by default :func:`choose_rankdir` picks the one
+            that keeps the picture narrow enough to read.
+        count_room: Leave room after each slot name for a queued count written later
+            (the live widget updates counts in the browser without a new layout).
 
     Returns:
         The digraph; its ``source`` is the DOT text.
@@ -59,25 +83,78 @@ def flow_digraph(flow: Flow, overlay: DiagramState | None = None) -> graphviz.Di
     graph = graphviz.Digraph(
         name=graphviz.nohtml(flow.flow_id),
         # Named ids instead of Graphviz's "graph0", which every diagram on a page shares.
-        graph_attr={**_GRAPH_ATTRIBUTES, "id": element_id("flow", flow.flow_id)},
+        graph_attr={
+            **_GRAPH_ATTRIBUTES,
+            "rankdir": rankdir or choose_rankdir(flow),
+            "id": element_id("flow", flow.flow_id),
+        },
         node_attr=_NODE_ATTRIBUTES,
         edge_attr=_EDGE_ATTRIBUTES,
     )
     taken = set(flow.routines)
-    _add_routines(graph, flow, overlay)
+    _add_routines(graph, flow, overlay, count_room)
     _add_entry_markers(graph, flow, taken)
     _add_connections(graph, flow, overlay)
-    if "routine_states" in overlay:
-        _add_legend(graph, taken)
     return graph
 
 
-def _add_routines(graph: graphviz.Digraph, flow: Flow, overlay: DiagramState) -> None:
+def choose_rankdir(flow: Flow) -> Rankdir:
+    """Left to right when the flow's longest path fits a notebook's width, else whichever
+    direction gives the narrower picture (a long chain reads best top to bottom).
+
+    >>> from routilux import Flow
+    >>> choose_rankdir(Flow("empty"))
+    'LR'
+    """
+    levels = _levels(flow)
+    if not levels:
+        return "LR"
+    ranks = max(levels.values()) + 1
+    breadth = max(list(levels.values()).count(level) for level in set(levels.values()))
+    if ranks * _RANK_WIDTH <= _FITS or ranks * _RANK_WIDTH <= breadth * _NODE_WIDTH:
+        return "LR"
+    return "TB"
+
+
+def _levels(flow: Flow) -> dict[str, int]:
+    """Each routine's rank: its longest distance from a routine nothing feeds (cycles cut)."""
+    targets: dict[str, set[str]] = {rid: set() for rid in flow.routines}
+    fed: set[str] = set()
+    for c in flow.connections:
+        if c.source_id != c.target_id:
+            targets[c.source_id].add(c.target_id)
+            fed.add(c.target_id)
+    roots = [rid for rid in flow.routines if rid not in fed] or list(flow.routines)[:1]
+    level = dict.fromkeys(roots, 0)
+    queue = deque(roots)
+    # Longest path by relaxation, bounded so that a cycle cannot keep it going.
+    budget = len(flow.routines) * (len(flow.connections) + 1)
+    while queue and budget > 0:
+        rid = queue.popleft()
+        for target in sorted(targets[rid]):
+            budget -= 1
+            if level.get(target, -1) < level[rid] + 1 <= len(flow.routines):
+                level[target] = level[rid] + 1
+                queue.append(target)
+    for rid in flow.routines:
+        level.setdefault(rid, 0)
+    return level
+
+
+def _add_routines(
+    graph: graphviz.Digraph, flow: Flow, overlay: DiagramState, count_room: bool
+) -> None:
     queued = overlay.get("queued", {})
     breakpoints = overlay.get("breakpoints", set())
     for routine_id, routine in flow.routines.items():
         waiting = {slot.name: queued.get((routine_id, slot.name), 0) for slot in routine.slots}
-        label = routine_label(routine_id, routine, waiting, routine_id in breakpoints)
+        label = routine_label(
+            routine_id,
+            routine,
+            waiting,
+            routine_id in breakpoints,
+            room=_COUNT_ROOM if count_room else "",
+        )
         graph.node(
             _node_name(routine_id),
             label=graphviz.nohtml(label),
@@ -124,41 +201,16 @@ def _add_connections(graph: graphviz.Digraph, flow: Flow, overlay: DiagramState)
         source, target = routines[connection.source_id], routines[connection.target_id]
         event_index = [e.name for e in source.events].index(connection.event)
         slot_index = [s.name for s in target.slots].index(connection.slot)
-        attributes = {"id": _connection_id(connection), "class": "connection"}
+        attributes = {"id": connection_element_id(connection), "class": "connection"}
         if connection in edge_counts:
-            attributes["label"] = str(edge_counts[connection])
+            approximate = "\u2248" if overlay.get("approximate") else ""
+            attributes["label"] = f"{approximate}{edge_counts[connection]}"
         _append_edge(
             graph,
             tail=_port_ref(connection.source_id, event_port(event_index)),
             head=_port_ref(connection.target_id, slot_port(slot_index)),
             attributes=attributes,
         )
-
-
-_INVISIBLE = {"style": "invis"}
-
-
-def _add_legend(graph: graphviz.Digraph, taken: set[str]) -> None:
-    with graph.subgraph(name="cluster_legend") as legend:
-        legend.attr(id="legend", label="state", fontname="Helvetica", fontsize="10", style="dashed")
-        # Invisible edges chain the states in lifecycle order: a left-to-right graph then
-        # lays them out as one short row instead of a tall column beside the flow.
-        names = [graphviz.nohtml(_free_name(f"legend:{state}", taken)) for state in ROUTINE_STATES]
-        for earlier, later in itertools.pairwise(names):
-            _append_edge(legend, tail=quote(earlier), head=quote(later), attributes=_INVISIBLE)
-        for name, state in zip(names, ROUTINE_STATES, strict=True):
-            legend.node(
-                name,
-                label=state,
-                _attributes={
-                    "id": element_id("legend", state),
-                    "class": f"legend state-{state}",
-                    "shape": "box",
-                    "fillcolor": STATE_COLOURS[state],
-                    "fontsize": "9",
-                    "height": "0.25",
-                },
-            )
 
 
 def _append_edge(
@@ -186,7 +238,8 @@ def _node_name(name: str) -> str:
     return quoted
 
 
-def _connection_id(connection: Connection) -> str:
+def connection_element_id(connection: Connection) -> str:
+    """The SVG element id of a connection's edge."""
     return element_id(
         "connection",
         f"{connection.source_id}.{connection.event}",

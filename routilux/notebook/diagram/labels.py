@@ -54,6 +54,7 @@ def routine_label(
     routine: Routine,
     queued: Mapping[str, int],
     has_breakpoint: bool,
+    room: str = "",
 ) -> str:
     """The record label of one routine: slots | header | events, laid out left to right.
 
@@ -62,9 +63,11 @@ def routine_label(
         routine: Supplies the class name, policy, slots and events.
         queued: Waiting data points by slot name; counts above zero are shown at the slot.
         has_breakpoint: Puts a breakpoint mark before the routine id.
+        room: Appended to each slot's text (spaces kept free for a count written later).
 
     Returns:
-        A label for ``shape=record`` in a graph with ``rankdir=LR``.
+        A label for ``shape=record``: three columns side by side in a left-to-right
+        graph, three rows (slots on top) in a top-to-bottom one.
     """
     title = record_text(routine_id)
     if has_breakpoint:
@@ -74,7 +77,7 @@ def routine_label(
     )
     fields = []
     slots = [
-        f"<{slot_port(i)}> {record_text(_slot_text(slot.name, queued.get(slot.name, 0)))}"
+        f"<{slot_port(i)}> {record_text(_slot_text(slot.name, queued.get(slot.name, 0)) + room)}"
         for i, slot in enumerate(routine.slots)
     ]
     if slots:
@@ -87,7 +90,7 @@ def routine_label(
     if events:
         fields.append("{" + "|".join(events) + "}")
     # In a left-to-right graph the outer braces lay the three columns side by side and the
-    # inner braces stack the ports of each column.
+    # inner braces stack the ports of each column; a top-to-bottom graph turns both.
     return "{" + "|".join(fields) + "}"
 
 

@@ -11,12 +11,17 @@ __all__ = [
     "BREAKPOINT_COLOUR",
     "BREAKPOINT_MARK",
     "HIGHLIGHT_COLOUR",
+    "LAST_COLOUR",
+    "MARKS",
+    "NEXT_COLOUR",
     "ROUTINE_STATES",
     "STATE_COLOURS",
     "DiagramState",
     "RoutineState",
     "check_overlay",
+    "legend_entries",
     "routine_classes",
+    "routine_marks",
     "routine_style",
 ]
 
@@ -35,8 +40,17 @@ STATE_COLOURS: dict[RoutineState, str] = {
 }
 
 BREAKPOINT_COLOUR = "#e03131"
-HIGHLIGHT_COLOUR = "#1971c2"
+NEXT_COLOUR = "#e8590c"
+HIGHLIGHT_COLOUR = NEXT_COLOUR
+LAST_COLOUR = "#1971c2"
 BREAKPOINT_MARK = "\u25cf"  # a filled circle, the usual breakpoint glyph in debuggers
+
+# The marks drawn over the fill colour, for the legend: CSS class, what it means.
+MARKS: tuple[tuple[str, str], ...] = (
+    ("next", "next to run"),
+    ("last", "ran last"),
+    ("breakpoint", "breakpoint"),
+)
 
 
 class DiagramState(TypedDict, total=False):
@@ -47,13 +61,21 @@ class DiagramState(TypedDict, total=False):
         breakpoints: Routine ids with a breakpoint; drawn with a red border and a dot.
         queued: Number of data points waiting, by ``(routine_id, slot)``; shown at the slot.
         edge_counts: Messages sent along each connection; shown as the edge label.
-        highlight: The routine about to run or paused at; drawn with a thick outline.
+        approximate: The edge counts are estimates (scaled from a sample); labelled ``≈``.
+        next: The routine about to run (parked at a breakpoint or after a step); drawn
+            with a thick orange outline.
+        last: The routine that ran last; drawn with a dashed blue outline.
+        highlight: One routine drawn with a thick outline and the ``highlight`` class, for
+            views that do not tell "next" from "last" (the older form of the two).
     """
 
     routine_states: Mapping[str, RoutineState]
     breakpoints: Set[str]
     queued: Mapping[tuple[str, str], int]
     edge_counts: Mapping[Connection, int]
+    approximate: bool
+    next: str | None
+    last: str | None
     highlight: str | None
 
 
@@ -67,16 +89,44 @@ def check_overlay(overlay: DiagramState) -> None:
             )
 
 
+def routine_marks(routine_id: str, overlay: DiagramState) -> list[str]:
+    """The marks on one routine (``next``, ``last``, ``breakpoint``), as CSS class names."""
+    marks = []
+    if overlay.get("next") == routine_id:
+        marks.append("next")
+    elif overlay.get("last") == routine_id:
+        marks.append("last")  # "next" wins: the routine is about to run again
+    if routine_id in overlay.get("breakpoints", ()):
+        marks.append("breakpoint")
+    if overlay.get("highlight") == routine_id:
+        marks.append("highlight")
+    return marks
+
+
+def legend_entries(overlay: DiagramState) -> list[tuple[str, str]]:
+    """``(css class, text)`` for each state and mark the overlay shows, idle left out.
+
+    Only what appears is explained: a legend wider than a small flow helps nobody.
+
+    >>> legend_entries({"routine_states": {"a": "done", "b": "idle"}, "next": "a"})
+    [('state-done', 'done'), ('next', 'next to run')]
+    """
+    routine_states = overlay.get("routine_states", {})
+    shown = set(routine_states.values())
+    entries = [(f"state-{s}", s) for s in ROUTINE_STATES if s in shown and s != "idle"]
+    marks = {m for m in ("next", "last") if overlay.get(m)}
+    if overlay.get("breakpoints"):
+        marks.add("breakpoint")
+    return entries + [(mark, text) for mark, text in MARKS if mark in marks]
+
+
 def routine_classes(routine_id: str, overlay: DiagramState) -> str:
     """The CSS classes of a routine's SVG element: stable hooks for widgets and browser tests."""
     classes = ["routine"]
     state = overlay.get("routine_states", {}).get(routine_id)
     if state is not None:
         classes.append(f"state-{state}")
-    if routine_id in overlay.get("breakpoints", ()):
-        classes.append("breakpoint")
-    if overlay.get("highlight") == routine_id:
-        classes.append("highlight")
+    classes += routine_marks(routine_id, overlay)
     return " ".join(classes)
 
 
@@ -86,13 +136,16 @@ def routine_style(routine_id: str, overlay: DiagramState) -> dict[str, str]:
     state = overlay.get("routine_states", {}).get(routine_id)
     if state is not None:
         attributes["fillcolor"] = STATE_COLOURS[state]
-    has_breakpoint = routine_id in overlay.get("breakpoints", ())
-    highlighted = overlay.get("highlight") == routine_id
-    if has_breakpoint:
+    marks = routine_marks(routine_id, overlay)
+    if "breakpoint" in marks:
         attributes["color"] = BREAKPOINT_COLOUR
         attributes["penwidth"] = "2"
-    if highlighted:
+    if "next" in marks or "highlight" in marks:
         # A breakpoint keeps its red border; the width alone says "this one is next".
-        attributes.setdefault("color", HIGHLIGHT_COLOUR)
+        attributes.setdefault("color", NEXT_COLOUR)
         attributes["penwidth"] = "4"
+    elif "last" in marks:
+        attributes.setdefault("color", LAST_COLOUR)
+        attributes["penwidth"] = "2.5"
+        attributes["style"] = "filled,dashed"
     return attributes

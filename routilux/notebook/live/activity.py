@@ -1,16 +1,14 @@
-"""ActivityTracker: what the worker has been doing, counted from observer hooks for the diagram."""
+"""ActivityTracker: what the worker has been doing, read from its record feed for the diagram."""
 
 from __future__ import annotations
 
 import threading
-from collections import Counter
-from collections.abc import Callable
+from collections import Counter, deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from routilux.core.activation import ActivationRecord
 from routilux.core.hooks import Observer
-from routilux.core.worker import Worker
 
 __all__ = ["Activity", "ActivityTracker", "activity_from_records"]
 
@@ -20,100 +18,107 @@ class Activity:
     """A consistent copy of the tracker's counters.
 
     Attributes:
-        started: Activations decided but not finished (running, or parked by a breakpoint).
         emitted: Emits per ``(routine_id, event)``.
         ran: Routines that finished at least one activation.
         failed: Routines whose latest activation raised.
         last: The most recently finished activation, or None.
+        counted: Finished activations counted per routine (all of them when ``complete``).
+        complete: False when activations came faster than they were counted, so that
+            ``emitted`` and ``counted`` cover a sample of them, not all.
     """
 
-    started: tuple[ActivationRecord, ...] = ()
     emitted: dict[tuple[str, str], int] = field(default_factory=dict)
+    counted: dict[str, int] = field(default_factory=dict)
     ran: frozenset[str] = frozenset()
     failed: frozenset[str] = frozenset()
     last: ActivationRecord | None = None
+    complete: bool = True
 
 
 class ActivityTracker(Observer):
-    """Counts activations and emits; calls ``on_change`` after each (keep it cheap).
+    """Counts finished activations and their emits, for the diagram's states and edges.
 
-    The hooks run in worker threads, some under the worker's lock, so they only touch
-    their own counters; the widget reads them through :meth:`activity`.
+    It calls no Python per activation: the worker appends each finished record to a
+    bounded deque (the observer's record sink, a C call), and :meth:`activity` counts what
+    arrived since the last call. Work is paid only when the widget redraws, at most
+    ``capacity`` records each time, and never under the worker's lock.
+
+    Args:
+        capacity: Records kept between two reads; older ones are dropped (and the counts
+            become a sample, see :attr:`Activity.complete`). Kept small on purpose: every
+            record held is one more object the garbage collector walks while the flow
+            runs, which costs a fast flow more than the counting itself.
     """
 
-    def __init__(self, on_change: Callable[[], None]) -> None:
-        self._on_change = on_change
+    def __init__(self, capacity: int = 2000) -> None:
+        self._feed: deque[ActivationRecord] = deque(maxlen=capacity)
         self._lock = threading.Lock()
-        self._started: dict[int, ActivationRecord] = {}
+        self._counted: Counter[str] = Counter()
         self._emitted: Counter[tuple[str, str]] = Counter()
         self._ran: set[str] = set()
         self._failed: set[str] = set()
         self._last: ActivationRecord | None = None
+        self._complete = True
+
+    def record_sink(self) -> Callable[[ActivationRecord], None]:
+        return self._feed.append
+
+    def wants(self, hook: str) -> bool:
+        return False  # everything comes through the record sink
 
     def activity(self) -> Activity:
-        """The counters now; activations of finished (e.g. cancelled) jobs are left out."""
+        """Count what finished since the last call, and return the counters now."""
         with self._lock:
-            started = tuple(
-                r for r in self._started.values() if r.job is None or not r.job.is_finished
-            )
+            feed = self._feed
+            if len(feed) == feed.maxlen:
+                self._complete = False
+            # popleft, not a copy and clear: appends from worker threads go on meanwhile.
+            self._count(feed.popleft() for _ in range(len(feed)))
             return Activity(
-                started,
                 dict(self._emitted),
+                dict(self._counted),
                 frozenset(self._ran),
                 frozenset(self._failed),
                 self._last,
+                self._complete,
             )
 
     def reset(self) -> None:
         """Forget everything counted so far."""
         with self._lock:
-            self._started.clear()
+            self._feed.clear()
+            self._counted.clear()
             self._emitted.clear()
             self._ran.clear()
             self._failed.clear()
             self._last = None
-        self._on_change()
+            self._complete = True
 
-    def activation_starting(self, worker: Worker, record: ActivationRecord) -> Any:
-        with self._lock:
-            self._started[record.seq] = record
-        self._on_change()
-        return None
-
-    def activation_finished(self, worker: Worker, record: ActivationRecord) -> None:
-        with self._lock:
-            self._started.pop(record.seq, None)
-            self._ran.add(record.routine_id)
-            if record.error is not None:
-                self._failed.add(record.routine_id)
+    def _count(self, records: Iterable[ActivationRecord]) -> None:
+        emitted, counted, ran, failed = self._emitted, self._counted, self._ran, self._failed
+        last = None
+        for last in records:
+            routine_id = last.routine_id
+            counted[routine_id] += 1
+            ran.add(routine_id)
+            for event, _ in last.emitted:
+                emitted[routine_id, event] += 1
+            if last.error is not None:
+                failed.add(routine_id)
             else:
-                self._failed.discard(record.routine_id)
-            self._last = record
-        self._on_change()
-
-    def event_emitted(
-        self, worker: Worker, record: ActivationRecord | None, event: str, data: Any
-    ) -> Any:
-        if record is not None:
-            with self._lock:
-                self._emitted[record.routine_id, event] += 1
-        return None
+                failed.discard(routine_id)
+        if last is not None:
+            self._last = last
 
 
-def activity_from_records(records: list[ActivationRecord]) -> Activity:
+def activity_from_records(records: Iterable[ActivationRecord]) -> Activity:
     """Rebuild the counters from finished records (a snapshot's trace), oldest first."""
-    emitted: Counter[tuple[str, str]] = Counter()
-    failed: set[str] = set()
-    for record in records:
-        for event, _ in record.emitted:
-            emitted[record.routine_id, event] += 1
-        if record.error is not None:
-            failed.add(record.routine_id)
-        else:
-            failed.discard(record.routine_id)
+    tracker = ActivityTracker()
+    tracker._count(records)
     return Activity(
-        emitted=dict(emitted),
-        ran=frozenset(r.routine_id for r in records),
-        failed=frozenset(failed),
-        last=records[-1] if records else None,
+        dict(tracker._emitted),
+        dict(tracker._counted),
+        frozenset(tracker._ran),
+        frozenset(tracker._failed),
+        tracker._last,
     )

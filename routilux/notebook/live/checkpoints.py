@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any, TypedDict
 
 from routilux.notebook.diagram.overlay import DiagramState, RoutineState
-from routilux.store._json import decode
+from routilux.store.codec import decode
 from routilux.store.records import ActivationRow
 from routilux.store.sqlite import SqliteStore
 
@@ -45,7 +45,7 @@ def checkpoint_view(
         routine_ids: Routines to draw as ``idle`` when nothing else applies (the flow's).
 
     Returns:
-        ``(overlay, tables)``: the overlay highlights the routine that made ``step`` and
+        ``(overlay, tables)``: the overlay marks the routine that made ``step`` as ran last and
         counts the data waiting per slot; the tables hold that data and the states.
 
     Raises:
@@ -68,7 +68,7 @@ def checkpoint_view(
     overlay: DiagramState = {
         "routine_states": _routine_states(routine_ids, done, queued),
         "queued": {(rid, s): len(v) for rid, slots in queued.items() for s, v in slots.items()},
-        "highlight": activation.routine_id if activation is not None else None,
+        "last": activation.routine_id if activation is not None else None,
     }
     tables: CheckpointTables = {
         "job_id": job_id,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from routilux.core.connection import Connection
 from routilux.core.flow import Flow
@@ -11,10 +11,16 @@ from routilux.debug.snapshot import Snapshot
 from routilux.notebook.diagram.overlay import DiagramState, RoutineState
 from routilux.notebook.live.activity import Activity
 
-__all__ = ["build_overlay", "highlighted_routine", "routine_state"]
+__all__ = ["build_overlay", "edge_counts", "routine_state"]
 
 
-def routine_state(routine_id: str, snapshot: Snapshot, activity: Activity) -> RoutineState:
+def routine_state(
+    routine_id: str,
+    snapshot: Snapshot,
+    activity: Activity,
+    running: frozenset[str] = frozenset(),
+    waiting: frozenset[str] | None = None,
+) -> RoutineState:
     """One routine's state; the more urgent one wins when several apply.
 
     >>> from routilux.notebook.live.activity import Activity
@@ -24,29 +30,43 @@ def routine_state(routine_id: str, snapshot: Snapshot, activity: Activity) -> Ro
     """
     if snapshot.routine_id == routine_id:
         return "paused"
-    if any(r.routine_id == routine_id for r in activity.started):
+    if routine_id in running:
         return "running"
     if routine_id in activity.failed:
         return "failed"
-    if any(snapshot.queues.get(routine_id, {}).values()):
+    if waiting is None:
+        waiting = _waiting(snapshot)
+    if routine_id in waiting:
         return "queued"
     if routine_id in activity.ran:
         return "done"
     return "idle"
 
 
-def highlighted_routine(snapshot: Snapshot, activity: Activity) -> str | None:
-    """The debugger's "you are here": the parked routine, else the one that ran last."""
-    if snapshot.routine_id is not None:
-        return snapshot.routine_id
-    return activity.last.routine_id if activity.last is not None else None
+def _waiting(snapshot: Snapshot) -> frozenset[str]:
+    return frozenset(rid for (rid, _), n in snapshot.queued_counts.items() if n)
 
 
-def edge_counts(connections: Iterable[Connection], activity: Activity) -> dict[Connection, int]:
-    """Messages per connection: every emit of an event travels along all its connections."""
+def edge_counts(
+    connections: Iterable[Connection],
+    activity: Activity,
+    activations: Mapping[str, int] | None = None,
+) -> dict[Connection, int]:
+    """Messages per connection: every emit of an event travels along all its connections.
+
+    Args:
+        connections: The flow's connections.
+        activity: Emits counted from finished activations.
+        activations: Activations per routine as the engine counted them; when the activity
+            counted only a sample (:attr:`Activity.complete` is False), emits are scaled
+            from the sample up to these totals.
+    """
     counts = {}
     for connection in connections:
-        n = activity.emitted.get((connection.source_id, connection.event), 0)
+        source = connection.source_id
+        n = activity.emitted.get((source, connection.event), 0)
+        if not activity.complete and activations and activity.counted.get(source):
+            n = round(n * activations.get(source, 0) / activity.counted[source])
         if n:
             counts[connection] = n
     return counts
@@ -57,12 +77,31 @@ def build_overlay(
     snapshot: Snapshot,
     activity: Activity,
     breakpoints: Iterable[Breakpoint],
+    running: frozenset[str] = frozenset(),
 ) -> DiagramState:
-    """Everything the diagram draws on top of the flow right now."""
+    """Everything the diagram draws on top of the flow right now.
+
+    Args:
+        flow: The debugged flow.
+        snapshot: The session's (bounded) snapshot.
+        activity: What ran so far.
+        breakpoints: The session's breakpoints; enabled ones are marked on their routine.
+        running: Routines with an activation running now.
+
+    Returns:
+        The overlay: ``next`` is the parked activation's routine, ``last`` the routine
+        that finished last.
+    """
+    queued = snapshot.queued_counts
+    waiting = frozenset(rid for (rid, _), n in queued.items() if n)
     return {
-        "routine_states": {rid: routine_state(rid, snapshot, activity) for rid in flow.routines},
+        "routine_states": {
+            rid: routine_state(rid, snapshot, activity, running, waiting) for rid in flow.routines
+        },
         "breakpoints": {bp.routine_id for bp in breakpoints if bp.enabled},
-        "queued": snapshot.queued_counts,
-        "edge_counts": edge_counts(flow.connections, activity),
-        "highlight": highlighted_routine(snapshot, activity),
+        "queued": queued,
+        "edge_counts": edge_counts(flow.connections, activity, snapshot.activations),
+        "approximate": not activity.complete,
+        "next": snapshot.routine_id,
+        "last": activity.last.routine_id if activity.last is not None else None,
     }

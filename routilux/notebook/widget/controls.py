@@ -73,12 +73,18 @@ class RunControls:
         self.post_button = _button(
             "Post", "routilux-post", "Post the data as a new job", "paper-plane"
         )
+        # The shortcuts work while the debugger has the focus (click on it first).
         self.run_button = _button(
-            "Run / Continue", "routilux-continue", "Resume dispatching", "play"
+            "Continue", "routilux-continue", "Resume dispatching (F8 or c)", "play"
         )
-        self.pause_button = _button("Pause", "routilux-pause", "Dispatch nothing new", "pause")
+        self.pause_button = _button(
+            "Pause", "routilux-pause", "Dispatch nothing new (F6 or p)", "pause"
+        )
         self.step_button = _button(
-            "Step", "routilux-step", "Run exactly one activation", "step-forward"
+            "Step",
+            "routilux-step",
+            "Run the next activation, then show which one runs after it (F10 or s)",
+            "step-forward",
         )
         self.stop_button = _button("Stop", "routilux-stop", "Cancel every unfinished job", "stop")
         self.post_button.on_click(lambda _: self._post())

@@ -12,6 +12,7 @@ import ipywidgets as widgets
 from routilux.core.flow import Flow
 from routilux.core.job import JobContext
 from routilux.notebook.live.checkpoints import checkpoint_view
+from routilux.notebook.live.jobs import JobLabels
 from routilux.notebook.render import diagram_html
 from routilux.notebook.snapshot_html import checkpoint_html
 from routilux.runtime import Runtime
@@ -26,6 +27,8 @@ class Timeline:
         runtime: A runtime with a store (``Runtime(store=...)``); forks run on it.
         flow: The flow whose jobs are listed; drawn as the diagram and given to fork.
         report: Called with a one-line message after a fork (the debugger's status line).
+        open_fork: Called with the forked (paused) job, to put a debugger on it; the
+            widget it returns is shown under the timeline.
     """
 
     def __init__(
@@ -34,6 +37,7 @@ class Timeline:
         flow: Flow,
         *,
         report: Callable[[str], None] | None = None,
+        open_fork: Callable[[JobContext], widgets.Widget | None] | None = None,
     ) -> None:
         store = runtime.store
         if store is None:
@@ -42,15 +46,29 @@ class Timeline:
         self.store = store
         self.flow = flow
         self.report = report
+        self.open_fork = open_fork
         self.last_fork: JobContext | None = None
+        self.fork_view: widgets.Widget | None = None
         self._holding = False
-        self.job_menu = widgets.Dropdown(description="Job", options=[])
+        self.labels = JobLabels()
+        # Wide enough for the label and the end of the id, which is what differs.
+        self.job_menu = widgets.Dropdown(
+            description="Job", options=[], layout=widgets.Layout(width="auto")
+        )
         self.reload_button = widgets.Button(description="Reload", icon="refresh")
         self.slider = widgets.IntSlider(description="Step", min=0, max=0, value=0)
-        self.fork_button = widgets.Button(description="Fork from here", icon="code-fork")
+        self.fork_button = widgets.Button(
+            description="Fork from here",
+            icon="code-fork",
+            tooltip="Start a new, paused job from this step and debug it below",
+        )
+        self.fork_button.add_class("routilux-fork")
         self.diagram = widgets.HTML()
+        self.diagram.add_class("routilux-timeline-diagram")
         self.tables = widgets.HTML()
         self.status = widgets.HTML()
+        self.fork_area = widgets.VBox()
+        self.fork_area.add_class("routilux-fork-area")
         self.view = widgets.VBox(
             [
                 widgets.HBox([self.job_menu, self.reload_button]),
@@ -58,6 +76,7 @@ class Timeline:
                 self.status,
                 self.diagram,
                 self.tables,
+                self.fork_area,
             ]
         )
         self.view.add_class("routilux-timeline")
@@ -82,7 +101,7 @@ class Timeline:
         jobs = [row.job_id for row in self.store.jobs() if row.flow_name == self.flow.flow_id]
         shown = self.job_id
         with self._held():
-            self.job_menu.options = jobs
+            self.job_menu.options = [(self.labels.option(job_id), job_id) for job_id in jobs]
             # Keep the shown job if it is still there; otherwise show the newest.
             self.job_menu.value = shown if shown in jobs else (jobs[-1] if jobs else None)
             self._fit_slider(to_end=self.job_id != shown)
@@ -123,10 +142,21 @@ class Timeline:
             return None
         self.last_fork = job
         self._say(
-            f"forked {job_id} at step {step}: job {job.job_id} on worker {job.worker_id} "
-            "(paused; resume it to run)"
+            f"forked job {self.labels.label(job_id)} at step {step}: new job "
+            f"{self.labels.label(job.job_id)} on worker {job.worker_id}, paused"
+            + (": step it below" if self.open_fork is not None else "; resume it to run")
         )
+        if self.open_fork is not None:
+            self._show_fork(self.open_fork(job))
         return job
+
+    def _show_fork(self, view: widgets.Widget | None) -> None:
+        old = self.fork_view
+        self.fork_view = view
+        title = widgets.HTML("<b>The forked job</b>")
+        self.fork_area.children = [title, view] if view is not None else []
+        if old is not None:
+            old.close()
 
     def _say(self, message: str) -> None:
         self.status.value = f"<div>{html.escape(message)}</div>"
@@ -170,9 +200,13 @@ class Timeline:
 
 
 def timeline_for(
-    runtime: object, flow: Flow, *, report: Callable[[str], None] | None = None
+    runtime: object,
+    flow: Flow,
+    *,
+    report: Callable[[str], None] | None = None,
+    open_fork: Callable[[JobContext], widgets.Widget | None] | None = None,
 ) -> Timeline | None:
     """A :class:`Timeline` when ``runtime`` records into a store, else None (nothing to show)."""
     if isinstance(runtime, Runtime) and runtime.store is not None:
-        return Timeline(runtime, flow, report=report)
+        return Timeline(runtime, flow, report=report, open_fork=open_fork)
     return None

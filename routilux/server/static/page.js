@@ -6,6 +6,7 @@ const $ = (selector) => document.querySelector(selector);
 let flows = [];
 let current = null;
 let refreshTimer = null;
+let breakpoints = [];
 
 async function api(path, options = {}) {
   const response = await fetch(path, {
@@ -71,9 +72,10 @@ async function refresh() {
     const [svg, worker, jobs] = await Promise.all([
       api(`/api/flows/${name}/diagram.svg?live=1`),
       api(`/api/flows/${name}/worker`),
-      api(`/api/jobs?flow=${name}`),
+      api(`/api/jobs?flow=${name}&limit=20`),
     ]);
     $("#diagram").innerHTML = svg.slice(svg.indexOf("<svg"));
+    breakpoints = worker.breakpoints;
     const status = worker.paused ? "paused" : worker.status;
     $("#worker-status").textContent = status;
     $("#worker-status").className = `badge ${status}`;
@@ -86,9 +88,26 @@ async function refresh() {
       return row;
     });
     $("#jobs tbody").replaceChildren(...rows);
+    showWorker(worker);
   } catch (error) {
     say(error.message);
   }
+}
+
+// The parked activation (a breakpoint's) and, per routine, what waits and what ran.
+function showWorker(worker) {
+  const held = worker.held[0];
+  $("#held").textContent = held
+    ? `parked before ${held.routine_id}: ${JSON.stringify(held.inputs)}` : "";
+  const rows = Object.entries(worker.stats).map(([routine, stats]) => {
+    const queued = Object.values(worker.queues[routine] || {})
+      .reduce((sum, queue) => sum + queue.length, 0);
+    const row = document.createElement("tr");
+    row.append(cell(routine), cell(queued || ""), cell(stats.activations),
+      cell(stats.failures || "", stats.failures ? "status-failed" : ""));
+    return row;
+  });
+  $("#routines tbody").replaceChildren(...rows);
 }
 
 // Events arrive in bursts; redraw at most every 300 ms.
@@ -130,6 +149,26 @@ function connect() {
     if (events.some((event) => event.flow === current)) scheduleRefresh();
   });
 }
+
+// Clicking a routine toggles a "before" breakpoint on it, as in the notebook widget.
+$("#diagram").addEventListener("click", async (click) => {
+  const node = click.target.closest("g.routine");
+  if (!node || !current) return;
+  const routine = decodeURIComponent(node.id.slice("routine-".length));
+  const flow = encodeURIComponent(current);
+  const existing = breakpoints.find((bp) => bp.routine === routine && bp.kind === "before");
+  say("");
+  try {
+    if (existing) {
+      await api(`/api/flows/${flow}/breakpoints/${existing.id}`, { method: "DELETE" });
+    } else {
+      await api(`/api/flows/${flow}/breakpoints`, { method: "POST", body: JSON.stringify({ routine }) });
+    }
+  } catch (error) {
+    say(error.message);
+  }
+  await refresh();
+});
 
 for (const button of document.querySelectorAll("[data-action]")) {
   button.addEventListener("click", async () => {
