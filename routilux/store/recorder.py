@@ -60,9 +60,12 @@ class StoreRecorder(Observer):
     """
 
     needs_produced = True  # each activation's row lists the items its emits queued
-    background_commits = True
-    """Commit activations that are not a job's last in the background (see
-    ``docs/guide/persistence.md``); False: each is committed before it is booked."""
+    background_commits = False
+    """True: commit activations that are not a job's last in the background, grouped (about
+    twice the throughput); a job whose last step is a policy that declines (a batch not full,
+    a join waiting) may then finish a moment before its last checkpoints are committed (see
+    ``docs/guide/persistence.md``). False (the default): each activation is committed before
+    the worker books it."""
 
     def __init__(self, store: SqliteStore) -> None:
         self.store = store
@@ -296,19 +299,8 @@ class StoreRecorder(Observer):
     # -- attempts ----------------------------------------------------------------------------
 
     def activation_starting(self, worker: Worker, record: ActivationRecord) -> None:
-        local = self._local
-        previous = getattr(local, "previous", None)
-        if previous is not None:
-            # The activation this thread ran before is booked by now (a drainer books one and
-            # takes the next under one hold of the worker's lock).
-            previous[0].discard(previous[1])
-            local.previous = None
-        job = record.job
-        if job is not None:
-            running = self._running.get(job)
-            if running is None:
-                running = self._running.setdefault(job, set())
-            running.add(record)  # atomic: no lock
+        if self.background_commits:
+            self._count_running(record)
         handler = worker.nodes[record.routine_id].error_handler
         if not self._prior_attempts and handler.strategy is not ErrorStrategy.RETRY:
             return
@@ -401,23 +393,18 @@ class StoreRecorder(Observer):
                     if items:
                         queue.void_locked(items)
         job = record.job
-        if (
-            self.background_commits
-            and write is not None
-            and job is not None
-            and not self._last_of_job(job, record)
-            and not worker.is_paused  # a step is in the file when step() returns
-        ):
+        if not self.background_commits or write is None:
+            # Committed before the worker books it (with what finished alongside). Without a
+            # write, this commits whatever giving up its emits released.
+            queue.flush(write)
+        elif job is not None and not worker.is_paused and not self._last_of_job(job, record):
             # Committed soon, by the background committer, in a transaction shared with
             # whatever else is ready: the worker books it without waiting.
             queue.kick()
-        elif write is not None:
-            # The job may finish once this is booked (and job.wait() return): everything
-            # queued goes in first.
-            queue.drain()
         else:
-            # Without a write, commits whatever giving up its emits released.
-            queue.flush(write)
+            # The job may finish once this is booked (and job.wait() return), or a debugger
+            # steps it: everything queued goes in first.
+            queue.drain()
         if unstorable is not None:
             # Data the store cannot hold fails the job whatever the routine's error strategy:
             # a job that went on would complete with a hole in its history.
@@ -431,6 +418,22 @@ class StoreRecorder(Observer):
                     job.error = error
                 worker.cancel_job(job)
         self._check_failures()
+
+    def _count_running(self, record: ActivationRecord) -> None:
+        """Note that ``record`` runs, and that this thread's previous activation is booked."""
+        local = self._local
+        previous = getattr(local, "previous", None)
+        if previous is not None:
+            # The activation this thread ran before is booked by now (a drainer books one and
+            # takes the next under one hold of the worker's lock).
+            previous[0].discard(previous[1])
+            local.previous = None
+        job = record.job
+        if job is not None:
+            running = self._running.get(job)
+            if running is None:
+                running = self._running.setdefault(job, set())
+            running.add(record)  # atomic: no lock
 
     def _last_of_job(self, job: JobContext, record: ActivationRecord) -> bool:
         """Whether ``job`` may have nothing in flight but activations (this one included):
