@@ -294,11 +294,13 @@ class Scheduler(Backpressure):
                 job = self._open_job_locked()
             if job._stopped:
                 return
-            for _, queue in targets:
-                if queue.max_length is not None and not queue.has_room():
-                    self._emit_into_full_locked(queue, node, event)
-            if job._stopped:
-                return
+            while True:  # waiting for room in one slot can let another fill up
+                full = next((q for _, q in targets if not q.has_room()), None)
+                if full is None:
+                    break
+                self._emit_into_full_locked(full, node, event)
+                if job._stopped:
+                    return
             candidates = self._candidates
             watched = hooks.slot_received
             keep = activation if activation is not None and hooks.keeps_produced else None

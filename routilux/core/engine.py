@@ -468,8 +468,8 @@ class Engine:
 
 
 def _is_idle(worker: Worker) -> bool:
-    view = worker.inspect(max_items=0)
-    return not view.jobs and not view.paused and view.running == 0 and not worker._observers
+    view = worker.inspect(max_items=0, max_jobs=0)
+    return not view.job_count and not view.paused and view.running == 0 and not worker._observers
 
 
 def _flow_name(flow: str | Flow) -> str:

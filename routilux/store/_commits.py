@@ -38,7 +38,7 @@ __all__ = ["CommitQueue"]
 
 _log = logging.getLogger("routilux.store")
 
-MAX_BATCH = 256
+MAX_BATCH = 64
 """Writes per transaction at most, so one commit stays short."""
 
 # A round of commits: its rows, its writes, and each track's step before it.
@@ -71,6 +71,12 @@ class CommitQueue:
         self._ready: deque[Write] = deque()
         self._committing = False
         self._gates: list[tuple[Write, _thread.LockType]] = []
+        # Notified whenever a committer stops (see drain).
+        self._idle = threading.Condition(self.lock)
+        # The background committer of writes nobody waits for (see kick).
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._closed = False
 
     # -- enqueueing (with the lock held) ---------------------------------------------------
 
@@ -119,6 +125,53 @@ class CommitQueue:
                     self._release_locked(write)
 
     # -- committing ------------------------------------------------------------------------
+
+    def kick(self) -> None:
+        """Have what is ready committed soon, by a background thread, without waiting.
+
+        For activations: the writes of several threads, and of one thread's consecutive
+        activations, then share transactions (a committer takes everything ready).
+        """
+        if self._thread is None:
+            with self.lock:
+                if self._thread is None and not self._closed:
+                    self._thread = threading.Thread(
+                        target=self._run, name=f"routilux-commit {self.store!r}", daemon=True
+                    )
+                    self._thread.start()
+        self._wake.set()
+
+    def _run(self) -> None:
+        wake = self._wake
+        while True:
+            wake.wait()
+            wake.clear()
+            if self._closed:
+                return
+            try:
+                self.flush()
+            except Exception:  # the store closed under it, say: writes stay for drain()
+                _log.exception("background commit to %s failed", self.store)
+
+    def drain(self) -> None:
+        """Commit everything queued and ready, and wait until no commit runs."""
+        while True:
+            with self.lock:
+                while self._committing:
+                    self._idle.wait()
+                if not self._ready:
+                    return
+            self.flush()
+
+    def close(self) -> None:
+        """Commit what is ready, then stop the background committer."""
+        self.drain()
+        with self.lock:
+            self._closed = True
+            thread = self._thread
+        self._wake.set()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
 
     def flush(self, write: Write | None = None) -> None:
         """Return once ``write`` (and what its commit released) is committed or given up.
@@ -173,6 +226,7 @@ class CommitQueue:
                             track.step = step
                         for write in writes:
                             write.failure = failure
+                            write.track.failure = failure
                             if write.track.job_id:
                                 self.failed.setdefault(write.track.job_id, failure)
                             self._give_up_locked(write, salvage=False)
@@ -181,12 +235,14 @@ class CommitQueue:
                     round_ = self._take_round_locked()
                     if round_ is None:
                         self._committing = False
+                        self._idle.notify_all()
                     # When done: the rest wait for writes that are not ready (not committed
                     # by anyone now), and one of them commits next.
                     self._open_gates_locked(everyone=round_ is None)
         except BaseException:
             with lock:
                 self._committing = False
+                self._idle.notify_all()
                 self._open_gates_locked(everyone=True)
             raise
 

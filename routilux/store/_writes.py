@@ -63,9 +63,21 @@ class Track:
         blocked: Of those, the ones waiting for another activation's commit.
         finished: The job has finished; it is forgotten once ``pending`` is 0.
         parked: The job's status, held back until no write of it is blocked.
+        failure: Why a write of the job could not be committed, if one could not: its
+            status is then stored as failed, whatever the job did in memory.
     """
 
-    __slots__ = ("blocked", "finished", "job_id", "key", "parked", "pending", "pending_row", "step")
+    __slots__ = (
+        "blocked",
+        "failure",
+        "finished",
+        "job_id",
+        "key",
+        "parked",
+        "pending",
+        "pending_row",
+        "step",
+    )
 
     def __init__(
         self,
@@ -82,6 +94,7 @@ class Track:
         self.blocked = 0
         self.finished = False
         self.parked: StatusWrite | None = None
+        self.failure: BaseException | None = None
 
     def __repr__(self) -> str:
         return f"<Track {self.job_id[:8]} step {self.step}, {self.pending} pending>"
@@ -249,4 +262,7 @@ class StatusWrite(Write):
             (job, baselines), track.pending_row = track.pending_row, None
             batch.jobs.append(job)
             batch.baselines.extend(baselines)
-        batch.statuses.append((self.status, self.finished_at, self.error, track.key))
+        status, error = self.status, self.error
+        if track.failure is not None and status != "running":
+            status, error = "failed", f"a checkpoint could not be stored: {track.failure!r}"
+        batch.statuses.append((status, self.finished_at, error, track.key))

@@ -210,7 +210,8 @@ class PostgresStore(StoreBase):
             conn = self._conn
             if conn is None:
                 raise StoreError(f"{self!r} is closed")
-            with conn.transaction(), conn.cursor() as cursor:
+            # One pipeline: the statements go out together, one round trip to the server.
+            with conn.pipeline(), conn.transaction(), conn.cursor() as cursor:
                 for statement, rows in steps:
                     if len(rows) == 1:
                         cursor.execute(statement, rows[0])

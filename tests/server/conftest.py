@@ -14,21 +14,9 @@ import uvicorn
 
 from routilux import Flow, Routine, Runtime
 from routilux.server import create_app
+from tests.flows import Relay
 
 TOKEN = "test-token-0123456789"
-
-
-class Relay(Routine):
-    """Passes every input on, adding 1 to ``n``."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.add_slot("input")
-        self.add_event("output", ["n"])
-
-    def logic(self, input: list[dict[str, Any]], policy_message: Any, worker_state: Any) -> None:
-        for point in input:
-            self.emit("output", n=point["n"] + 1)
 
 
 class Sink(Routine):

@@ -14,8 +14,10 @@ from typing import Any
 import pytest
 
 from routilux import ErrorHandler, ErrorStrategy, Flow, Routine, Runtime, SqliteStore
+from routilux.store import StoreRecorder
 from routilux.store._commits import CommitQueue
 from routilux.store._writes import ActivationWrite, Batch, PostedWrite, Track
+from tests.store.store_flows import fanout_flow, ring_flow
 
 WAIT = 10.0
 
@@ -211,3 +213,23 @@ def test_a_failed_transaction_gives_up_its_writes_and_what_waits_on_them(
     assert (2 in queue.void, 2 in queue.unsettled) == (True, False)
     monkeypatch.undo()
     assert queue.store.history("job") == []
+
+
+def test_background_commits_keep_every_history_whole_and_a_finished_chain_in_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(StoreRecorder, "background_commits", True)
+    with Runtime(thread_pool_size=4, store=tmp_path / "jobs.db") as runtime:
+        store = runtime.store
+        assert store is not None
+        flow = ring_flow("ring", None, size=10)
+        jobs = [runtime.post(flow, "r0", "inp", {"n": 9})[1] for _ in range(50)]
+        for job in jobs:
+            assert job.wait(WAIT)
+            # A chain's last activation is its job's last: committed before the job ends.
+            assert len(store.history(job.job_id)) == 10
+        _, fan = runtime.post(fanout_flow("fan", None), "src", "inp", {"n": 20})
+        assert fan.wait(WAIT)
+    with SqliteStore(tmp_path / "jobs.db") as reopened:
+        assert len(reopened.history(fan.job_id)) == 4 * 20 + 1
+        assert reopened.job(fan.job_id).status == "completed"
