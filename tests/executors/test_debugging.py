@@ -53,7 +53,7 @@ def test_step_runs_exactly_one_activation_of_a_process_routine_in_this_process()
     with Runtime(thread_pool_size=2) as runtime:
         session = runtime.debug(flow)
         session.pause()
-        state, job = runtime.post(flow, "r0", "input", {"n": 0})
+        _, job = runtime.post(flow, "r0", "input", {"n": 0})
         assert session.step().routine_id == "r0"
         record = session.step()
         assert record is not None
@@ -83,7 +83,7 @@ def test_a_process_routine_s_activation_is_recorded_with_what_it_emitted() -> No
     flow = remote_chain("history-remote")
     with Runtime(thread_pool_size=2) as runtime:
         session = runtime.debug(flow)
-        state, job = runtime.post(flow, "r0", "input", {"n": 0})
+        _, job = runtime.post(flow, "r0", "input", {"n": 0})
         assert job.wait(30)
         records = [r for r in session.snapshot().trace if r.routine_id == "r1"]
         assert [(r.inputs, r.emitted, r.error) for r in records] == [
