@@ -219,7 +219,8 @@ class Routine:
     @_check.suggests_keywords
     def set_max_concurrency(self, limit: int | None) -> None:
         """How many activations of this routine's ``async def`` logic may be awaited at
-        once, per worker (None, the default: no limit beyond what is queued).
+        once, or of its logic in processes may run at once (``set_executor("processes")``),
+        per worker (None, the default: no limit beyond what is queued).
 
         Raises:
             TypeError: ``limit`` is not an int or None.

@@ -18,6 +18,7 @@ import os
 import threading
 import time
 import uuid
+from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any
@@ -127,6 +128,9 @@ class ProcessExecutor:
         # id(routine) -> (routine, token, pickled routine), refreshed whenever a worker starts
         # (the routine is kept so that its id is not reused while the entry lives).
         self._payloads: dict[int, tuple[Routine, str, bytes]] = {}
+        # Per node with a max_concurrency: activations in the pool, and those waiting a turn.
+        self._inflight: dict[int, int] = {}
+        self._waiting: dict[int, deque[tuple[Attempts, ActivationRecord]]] = {}
         self._closed = False
 
     def prepare(self, routine: Routine, routine_id: str) -> None:
@@ -175,7 +179,40 @@ class ProcessExecutor:
         pool.shutdown(wait=False, cancel_futures=True)
 
     def submit(self, scheduler: Attempts, activation: ActivationRecord) -> None:
-        """Run one attempt of ``activation`` in the pool; it completes from a callback."""
+        """Run ``activation`` in the pool (all its attempts); it completes from a callback.
+
+        A routine's ``max_concurrency`` bounds how many of its activations are in the pool at
+        once (per worker); the others wait here, in order.
+        """
+        limit = activation._node.max_concurrency
+        if limit is not None:
+            key = id(activation._node)
+            with self._lock:
+                running = self._inflight.get(key, 0)
+                if running >= limit:
+                    self._waiting.setdefault(key, deque()).append((scheduler, activation))
+                    return
+                self._inflight[key] = running + 1
+        self._attempt(scheduler, activation)
+
+    def _finish(self, scheduler: Attempts, activation: ActivationRecord) -> None:
+        """Complete ``activation`` (the scheduler books it) and let the next one in."""
+        following: tuple[Attempts, ActivationRecord] | None = None
+        if activation._node.max_concurrency is not None:
+            key = id(activation._node)
+            with self._lock:
+                waiting = self._waiting.get(key)
+                if waiting:
+                    following = waiting.popleft()  # takes over the freed turn
+                else:
+                    self._inflight[key] -= 1
+                    self._waiting.pop(key, None)
+        scheduler._complete(activation)
+        if following is not None:
+            self._attempt(*following)
+
+    def _attempt(self, scheduler: Attempts, activation: ActivationRecord) -> None:
+        """Run one attempt of ``activation`` in the pool."""
         activation.attempts += 1
         start = time.perf_counter()
         activation.started_at = _WALL_OFFSET + start
@@ -230,29 +267,34 @@ class ProcessExecutor:
             return
         activation.duration = time.perf_counter() - start
         activation.error = None
-        scheduler._complete(activation)
+        self._finish(scheduler, activation)
 
     def _attempt_failed(
         self, scheduler: Attempts, activation: ActivationRecord, exc: BaseException, start: float
     ) -> None:
         delay = scheduler._failed_attempt(activation, exc, start)
         if delay is None or self._closed:
-            scheduler._complete(activation)
+            self._finish(scheduler, activation)
         elif delay <= 0:
-            self.submit(scheduler, activation)
+            self._attempt(scheduler, activation)
         else:
             scheduler.runtime._timers.call_later(delay, lambda: self._retry(scheduler, activation))
 
     def _retry(self, scheduler: Attempts, activation: ActivationRecord) -> None:
         if activation.job._stopped:
-            scheduler._complete(activation)  # cancelled meanwhile: its last error stands
+            self._finish(scheduler, activation)  # cancelled meanwhile: its last error stands
         else:
-            self.submit(scheduler, activation)
+            self._attempt(scheduler, activation)
 
     def close(self, wait: bool = True) -> None:
         """Stop the pool; activations not yet started fail (cancelled) and are booked."""
         with self._lock:
             self._closed = True
             pool, self._pool = self._pool, None
+            waiting = [entry for queue in self._waiting.values() for entry in queue]
+            self._waiting.clear()
+        for scheduler, activation in waiting:  # never started: fail them, so jobs finish
+            activation.error = RuntimeError("the runtime shut down before this activation ran")
+            scheduler._complete(activation)
         if pool is not None:
             pool.shutdown(wait=wait, cancel_futures=True)

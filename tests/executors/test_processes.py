@@ -150,3 +150,43 @@ def test_an_unpicklable_routine_fails_at_exec_naming_the_attribute() -> None:
 def test_set_executor_refuses_an_unknown_executor() -> None:
     with pytest.raises(ConfigurationError, match="'processes'"):
         Relay().set_executor("gpu")
+
+
+class Counts(Routine):
+    """Adds 1 to a counter in its routine state: read, then write."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.add_slot("input")
+
+    def logic(self, input: list[dict[str, Any]], policy_message: Any, worker_state: Any) -> None:
+        runs = worker_state.get_routine_state("counts", {}).get("runs", 0)
+        worker_state.set_routine_state("counts", {"runs": runs + 1})
+        print(f"run {runs + 1}")
+
+
+def test_max_concurrency_one_makes_read_modify_write_of_state_exact() -> None:
+    flow = Flow("counts")
+    counts = Counts()
+    counts.set_executor("processes")
+    counts.set_max_concurrency(1)
+    flow.add_routine(counts, "counts")
+    with Runtime(thread_pool_size=2) as runtime:
+        state = runtime.exec(flow)
+        jobs = [runtime.post(flow, "counts", "input", {"n": n})[1] for n in range(12)]
+        for job in jobs:
+            assert job.wait(30)
+        assert state.get_routine_state("counts") == {"runs": 12}
+
+
+def test_printed_text_of_remote_logic_is_routed_to_its_job(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    flow = Flow("prints")
+    counts = Counts()
+    counts.set_executor("processes")
+    flow.add_routine(counts, "counts")
+    with Runtime(thread_pool_size=2) as runtime:
+        _, job = runtime.post(flow, "counts", "input", {"n": 0})
+        assert job.wait(30)
+    assert capsys.readouterr().out == "run 1\n"
