@@ -38,10 +38,12 @@ class Runtime(Engine):
     Args:
         thread_pool_size: Threads shared by all workers (default: CPU count + 4, at most 32).
         registry: Where flow names are looked up (default: the global ``FlowRegistry``).
-        store: A :class:`~routilux.SqliteStore` or the path of its file (created on first
-            use): every activation is checkpointed into it, and :meth:`resume`,
-            :meth:`fork` and :meth:`unfinished_jobs` use those checkpoints. A store opened
-            from a path is closed by :meth:`shutdown`. None (the default): no recording.
+        store: A store (:class:`~routilux.SqliteStore`, ``PostgresStore``), the path of a
+            SQLite file (created on first use), or a URL (``"sqlite:///jobs.db"``,
+            ``"postgresql://user@host/db"``): every activation is checkpointed into it, and
+            :meth:`resume`, :meth:`fork` and :meth:`unfinished_jobs` use those checkpoints.
+            A store opened from a path or a URL is closed by :meth:`shutdown`. None (the
+            default): no recording.
         clock: What delays are measured on (``routilux.core.clock.ManualClock`` in tests).
         executor: A ``concurrent.futures.Executor`` for drainer threads (default: the
             runtime's own daemon threads).
@@ -67,9 +69,11 @@ class Runtime(Engine):
         executor: Executor | None = None,
         max_idle_workers: int = DEFAULT_MAX_IDLE_WORKERS,
     ) -> None:
-        if store is not None and not isinstance(store, (SqliteStore, str, os.PathLike)):
+        is_store_object = hasattr(store, "write_batch") and hasattr(store, "history")
+        if store is not None and not isinstance(store, (str, os.PathLike)) and not is_store_object:
             raise TypeError(
-                f"store must be a SqliteStore or a file path, got {type(store).__name__}"
+                "store must be a store (SqliteStore, PostgresStore), a file path or a URL, "
+                f"got {type(store).__name__}"
             )
         super().__init__(
             thread_pool_size,
@@ -79,7 +83,9 @@ class Runtime(Engine):
             max_idle_workers=max_idle_workers,
         )
         self._recorder: StoreRecorder | None = None
-        self._owns_store = store is not None and not isinstance(store, SqliteStore)
+        # A store opened here, from a path or a URL, is closed by shutdown(); one passed in
+        # as an object belongs to the caller.
+        self._owns_store = isinstance(store, (str, os.PathLike))
         if store is not None:
             self._recorder = attach_store(self, store)
 
