@@ -11,12 +11,15 @@ import io
 import pickle
 import threading
 import traceback
+from collections import OrderedDict
 from typing import Any
 
 __all__ = ["RemoteState", "run_activation"]
 
-# token -> (routine, logic in calling form), one entry per routine per process.
-_loaded: dict[str, tuple[Any, Any]] = {}
+# token -> (routine, logic in calling form), one entry per routine per process, the most
+# recently used last; at most _MAX_LOADED are kept.
+_loaded: OrderedDict[str, tuple[Any, Any]] = OrderedDict()
+_MAX_LOADED = 64
 # The emits of the activation running in this process (one at a time per process).
 _emits: list[tuple[str, dict[str, Any]]] = []
 
@@ -40,6 +43,10 @@ def _load(token: str, blob: bytes) -> tuple[Any, Any]:
         # The logic's self.emit(...) records instead of routing: there is no worker here.
         routine.emit = _record_emit
         entry = _loaded[token] = (routine, routine.resolve_logic())
+        while len(_loaded) > _MAX_LOADED:
+            _loaded.popitem(last=False)
+    else:
+        _loaded.move_to_end(token)
     return entry
 
 

@@ -12,13 +12,13 @@ runtime's timers.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import multiprocessing
 import os
 import threading
 import time
-import uuid
-from collections import deque
+from collections import OrderedDict, deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any
@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 __all__ = ["ProcessExecutor", "dumps"]
 
 _WALL_OFFSET = time.time() - time.perf_counter()
+# Pickled routines kept in the driver (a flow exec()-ed per request makes new ones each time).
+_MAX_PAYLOADS = 256
 
 
 class _CutFlow(cloudpickle.Pickler):  # type: ignore[misc]  # cloudpickle has no types
@@ -127,7 +129,7 @@ class ProcessExecutor:
         self._pool: ProcessPoolExecutor | None = None
         # id(routine) -> (routine, token, pickled routine), refreshed whenever a worker starts
         # (the routine is kept so that its id is not reused while the entry lives).
-        self._payloads: dict[int, tuple[Routine, str, bytes]] = {}
+        self._payloads: OrderedDict[int, tuple[Routine, str, bytes]] = OrderedDict()
         # Per node with a max_concurrency: activations in the pool, and those waiting a turn.
         self._inflight: dict[int, int] = {}
         self._waiting: dict[int, deque[tuple[Attempts, ActivationRecord]]] = {}
@@ -149,8 +151,13 @@ class ProcessExecutor:
                 "event loop; drop set_executor('processes') or make the logic plain 'def'"
             )
         blob = dumps(routine, routine_id)
+        # Named by content: the same routine started again is not loaded again in a child.
+        token = hashlib.blake2b(blob, digest_size=16).hexdigest()
         with self._lock:
-            self._payloads[id(routine)] = (routine, uuid.uuid4().hex, blob)
+            self._payloads[id(routine)] = (routine, token, blob)
+            self._payloads.move_to_end(id(routine))
+            while len(self._payloads) > _MAX_PAYLOADS:
+                self._payloads.popitem(last=False)
 
     def _payload(self, routine: Routine, routine_id: str) -> tuple[str, bytes]:
         entry = self._payloads.get(id(routine))

@@ -190,3 +190,18 @@ def test_printed_text_of_remote_logic_is_routed_to_its_job(
         _, job = runtime.post(flow, "counts", "input", {"n": 0})
         assert job.wait(30)
     assert capsys.readouterr().out == "run 1\n"
+
+
+def test_inputs_that_cannot_be_pickled_fail_the_job_naming_the_routine_not_hang() -> None:
+    flow = square_flow("unpicklable-input", "processes")
+    with Runtime(thread_pool_size=2) as runtime:
+        state = runtime.exec(flow)
+        _, bad = runtime.post(flow, "square", "input", {"n": lambda: 1})
+        assert bad.wait(30)
+        assert bad.status is JobStatus.FAILED
+        assert "'square'" in str(bad.error)
+        # The pool survives it: the next job runs.
+        _, good = runtime.post(flow, "square", "input", {"n": 3})
+        assert good.wait(30)
+        assert good.status is JobStatus.COMPLETED
+        assert [point["n"] for point in state.shared_log] == [9]
