@@ -109,11 +109,11 @@ def test_core_imports_nothing_from_the_layers_above() -> None:
             for name in names:
                 if name.startswith("routilux.") and not name.startswith("routilux.core"):
                     offenders.append(f"{path.name}: {name}")
-    # The allowed exceptions, each loaded only when needed: the process pool, when a flow
-    # with a routine that set_executor("processes") starts, and Flow's display hook, when
-    # Jupyter shows a flow.
+    # The allowed exceptions, each loaded only when needed: the remote executors, when a
+    # flow with a routine that set_executor("processes" or "dask") starts, and Flow's
+    # display hook, when Jupyter shows a flow.
     assert offenders == [
-        "engine.py: routilux.executors.processes",
+        "engine.py: routilux.executors",
         "flow.py: routilux.notebook.render",
     ]
 

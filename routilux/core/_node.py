@@ -38,7 +38,7 @@ STUB = "stub"
 # Where a node's logic runs (Node.dispatch): in the drainer that decided it (INLINE), in it
 # too but with another drainer started first because the logic blocks (BLOCKING, learnt
 # while running: see _growth.py), awaited on the runtime's event loop (ASYNC), or in a
-# process pool, its effects replayed here (REMOTE: routine.set_executor("processes")).
+# process pool or on Dask, its effects replayed here (REMOTE: routine.set_executor(...)).
 INLINE = 0
 BLOCKING = 1
 ASYNC = 2
@@ -110,7 +110,7 @@ class Node:
         self.failures = 0
         written = routine.get_logic()
         asynchronous = written is not None and is_async(written)
-        remote = routine.executor == "processes"
+        remote = routine.executor is not None
         self.dispatch = REMOTE if remote else ASYNC if asynchronous else INLINE
         self.max_concurrency: int | None = routine.max_concurrency
         # Blocking detection (_growth.observe): activations until the next timed one, how

@@ -451,7 +451,9 @@ class Scheduler(Backpressure):
                     if dispatch == REMOTE:
                         with lock:
                             self._offloaded += 1
-                        self.runtime._process_executor().submit(self, activation)
+                        kind = node.routine.executor
+                        assert kind is not None
+                        self.runtime._remote_executor(kind).submit(self, activation)
                         finished = None
                         continue
                     if dispatch == BLOCKING:

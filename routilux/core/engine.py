@@ -105,7 +105,7 @@ class Engine:
         # in the thread that waits (a pool thread would swallow it).
         self._interrupt: BaseException | None = None
         self._loop: AsyncLoop | None = None  # started with the first async routine
-        self._processes: Any = None  # a ProcessExecutor, made for the first remote routine
+        self._remote: dict[str, Any] = {}  # kind -> executor, made for the first routine of it
         self._closed = False
 
     def __repr__(self) -> str:
@@ -249,9 +249,9 @@ class Engine:
                 f"flow {flow_name!r} cannot start:\n" + "\n".join(f"  - {p}" for p in problems)
             )
         for routine_id, routine in flow_obj.routines.items():
-            if routine.executor == "processes":
+            if routine.executor is not None:
                 # Pickled now, so an unpicklable routine fails here, naming the attribute.
-                self._process_executor().prepare(routine, routine_id)
+                self._remote_executor(routine.executor).prepare(routine, routine_id)
         with self._lock:
             if worker_id is None:
                 worker_id = f"{flow_name}-{next(self._worker_ids)}"
@@ -298,25 +298,20 @@ class Engine:
                 loop = self._loop
         return loop
 
-    def _process_executor(self) -> Any:
-        """The process pool of routines that opted in, made on first use (cloudpickle and
-        multiprocessing load only then; the pool's processes start with the first task)."""
-        executor = self._processes
+    def _remote_executor(self, kind: str) -> Any:
+        """The executor of routines that ``set_executor(kind)``, made on first use (its
+        extra, cloudpickle or Dask, loads only then)."""
+        executor = self._remote.get(kind)
         if executor is None:
-            try:
-                from routilux.executors.processes import ProcessExecutor
-            except ModuleNotFoundError as exc:
-                if exc.name != "cloudpickle":
-                    raise
-                raise ConfigurationError(
-                    "routines with set_executor('processes') need cloudpickle: "
-                    "pip install 'routilux[processes]'"
-                ) from exc
+            from routilux.executors import make_executor
 
             with self._lock:
-                if self._processes is None:
-                    self._processes = ProcessExecutor()
-                executor = self._processes
+                executor = self._remote.get(kind)
+                if executor is None:
+                    try:
+                        executor = self._remote[kind] = make_executor(kind)
+                    except ImportError as exc:
+                        raise ConfigurationError(str(exc)) from exc
         return executor
 
     # -- workers -------------------------------------------------------------------------
@@ -454,8 +449,8 @@ class Engine:
         if self._loop is not None:
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
             self._loop.close(remaining if wait else 0)
-        if self._processes is not None:
-            self._processes.close(wait)
+        for executor in list(self._remote.values()):
+            executor.close(wait)
         stuck = [a for worker in workers for a in worker.running_activations()]
         if stuck and wait:
             _log.warning(

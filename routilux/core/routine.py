@@ -240,8 +240,11 @@ class Routine:
     @_check.suggests_keywords
     def set_executor(self, executor: str | None) -> None:
         """Where this routine's logic runs: ``"processes"`` (a pool of processes, one per
-        core, for CPU-bound logic; needs ``routilux[processes]``) or None / ``"threads"``
-        (the default: the runtime's threads, or its event loop for ``async def`` logic).
+        core, for CPU-bound logic; needs ``routilux[processes]``), ``"dask"`` (a Dask
+        LocalCluster started with the runtime's first such routine) or
+        ``"dask://host:8786"`` (an existing Dask scheduler; both need ``routilux[dask]``),
+        or None / ``"threads"`` (the default: the runtime's threads, or its event loop for
+        ``async def`` logic).
 
         Remote logic gets a pickled copy of the routine (without its flow), its inputs and a
         snapshot of the worker state; its emits, state writes and printed text take effect
@@ -252,15 +255,20 @@ class Routine:
         """
         if executor == "threads":
             executor = None
-        if executor not in (None, "processes"):
+        if not (
+            executor is None
+            or executor in ("processes", "dask")
+            or (isinstance(executor, str) and executor.startswith("dask://") and executor[7:])
+        ):
             raise ConfigurationError(
-                f"executor must be 'processes', 'threads' or None, got {executor!r}"
+                "executor must be 'processes', 'dask', 'dask://host:port', 'threads' or None, "
+                f"got {executor!r}"
             )
         self._executor = executor
 
     @property
     def executor(self) -> str | None:
-        """``"processes"`` if the logic runs in a process pool, else None."""
+        """Where the logic runs if not on the runtime's threads (see :meth:`set_executor`)."""
         return getattr(self, "_executor", None)  # routines unpickled from older versions
 
     # -- configuration -------------------------------------------------------------------

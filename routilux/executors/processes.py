@@ -126,7 +126,7 @@ class ProcessExecutor:
     def __init__(self, max_workers: int | None = None) -> None:
         self._max_workers = max_workers or os.cpu_count() or 1
         self._lock = threading.Lock()
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool: Any = None
         # id(routine) -> (routine, token, pickled routine), refreshed whenever a worker starts
         # (the routine is kept so that its id is not reused while the entry lives).
         self._payloads: OrderedDict[int, tuple[Routine, str, bytes]] = OrderedDict()
@@ -166,24 +166,36 @@ class ProcessExecutor:
             entry = self._payloads[id(routine)]
         return entry[1], entry[2]
 
-    def _get_pool(self) -> ProcessPoolExecutor:
+    def _get_pool(self) -> Any:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the runtime's process pool is shut down")
             if self._pool is None:
-                # spawn: a fresh interpreter per process, safe in a multi-threaded driver
-                # (fork would copy locks other threads hold).
-                self._pool = ProcessPoolExecutor(
-                    self._max_workers, mp_context=multiprocessing.get_context("spawn")
-                )
+                self._pool = self._start_pool()
             return self._pool
 
-    def _discard(self, pool: ProcessPoolExecutor) -> None:
-        """Forget a broken pool (a process died); the next submit starts a new one."""
-        with self._lock:
-            if self._pool is pool:
-                self._pool = None
-        pool.shutdown(wait=False, cancel_futures=True)
+    def _start_pool(self) -> Any:
+        # spawn: a fresh interpreter per process, safe in a multi-threaded driver (fork would
+        # copy locks that other threads hold).
+        return ProcessPoolExecutor(
+            self._max_workers, mp_context=multiprocessing.get_context("spawn")
+        )
+
+    def _send(self, pool: Any, *args: Any) -> Any:
+        """Start ``run_activation(*args)`` on ``pool``; return its future."""
+        return pool.submit(run_activation, *args)
+
+    def _lost(self, pool: Any, exc: BaseException) -> None:
+        """``exc`` ended a task: if a process died, forget the broken pool (the next
+        activation starts a new one)."""
+        if isinstance(exc, BrokenProcessPool):
+            with self._lock:
+                if self._pool is pool:
+                    self._pool = None
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def _stop_pool(self, pool: Any, wait: bool) -> None:
+        pool.shutdown(wait=wait, cancel_futures=True)
 
     def submit(self, scheduler: Attempts, activation: ActivationRecord) -> None:
         """Run ``activation`` in the pool (all its attempts); it completes from a callback.
@@ -227,8 +239,8 @@ class ProcessExecutor:
             node = activation._node
             token, blob = self._payload(node.routine, activation.routine_id)
             pool = self._get_pool()
-            future = pool.submit(
-                run_activation,
+            future = self._send(
+                pool,
                 token,
                 blob,
                 list(activation.inputs.values()),
@@ -245,14 +257,13 @@ class ProcessExecutor:
         scheduler: Attempts,
         activation: ActivationRecord,
         future: Future[Any],
-        pool: ProcessPoolExecutor,
+        pool: Any,
         start: float,
     ) -> None:
         try:
             error, emits, journal, printed = future.result()
         except BaseException as exc:  # the process died, the pool shut down, a pickling error
-            if isinstance(exc, BrokenProcessPool):
-                self._discard(pool)
+            self._lost(pool, exc)
             self._attempt_failed(scheduler, activation, exc, start)
             return
         token = current_activation.set(activation)
@@ -304,4 +315,4 @@ class ProcessExecutor:
             activation.error = RuntimeError("the runtime shut down before this activation ran")
             scheduler._complete(activation)
         if pool is not None:
-            pool.shutdown(wait=wait, cancel_futures=True)
+            self._stop_pool(pool, wait)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sqlite3
 from typing import Any
@@ -54,6 +55,18 @@ class Fails(Routine):
         raise LookupError(f"no such key {input[0]['n']}")
 
 
+EXECUTORS = [
+    None,
+    "processes",
+    pytest.param(
+        "dask",
+        marks=pytest.mark.skipif(
+            importlib.util.find_spec("distributed") is None, reason="routilux[dask] not installed"
+        ),
+    ),
+]
+
+
 def _ns(log: list[dict[str, Any]]) -> list[int]:
     return sorted(point["n"] for point in log)
 
@@ -70,8 +83,8 @@ def square_flow(name: str, executor: str | None) -> Flow:
     return flow
 
 
-@pytest.mark.parametrize("executor", [None, "processes"])
-def test_a_chain_gives_the_same_outputs_on_threads_and_processes(executor: str | None) -> None:
+@pytest.mark.parametrize("executor", EXECUTORS)
+def test_a_chain_gives_the_same_outputs_on_every_executor(executor: str | None) -> None:
     flow = square_flow(f"square-{executor}", executor)
     with Runtime(thread_pool_size=2) as runtime:
         state = runtime.exec(flow)
@@ -84,8 +97,8 @@ def test_a_chain_gives_the_same_outputs_on_threads_and_processes(executor: str |
     assert (os.getpid() in pids) is (executor is None)
 
 
-@pytest.mark.parametrize("executor", [None, "processes"])
-def test_a_fan_out_and_join_gives_the_same_outputs_on_threads_and_processes(
+@pytest.mark.parametrize("executor", EXECUTORS)
+def test_a_fan_out_and_join_gives_the_same_outputs_on_every_executor(
     executor: str | None,
 ) -> None:
     flow = Flow(f"fan-{executor}")
@@ -107,10 +120,13 @@ def test_a_fan_out_and_join_gives_the_same_outputs_on_threads_and_processes(
         assert _ns(state.shared_log) == [2, 102]
 
 
-def test_an_exception_in_the_child_reaches_the_error_strategy_with_its_type() -> None:
-    flow = Flow("fails-remote")
+@pytest.mark.parametrize("executor", EXECUTORS[1:])
+def test_an_exception_in_remote_logic_reaches_the_error_strategy_with_its_type(
+    executor: str,
+) -> None:
+    flow = Flow(f"fails-{executor}")
     fails = Fails()
-    fails.set_executor("processes")
+    fails.set_executor(executor)
     fails.set_error_handler(ErrorHandler(ErrorStrategy.RETRY, max_retries=2, retry_delay=0))
     flow.add_routine(fails, "fails")
     with Runtime(thread_pool_size=2) as runtime:
@@ -148,8 +164,10 @@ def test_an_unpicklable_routine_fails_at_exec_naming_the_attribute() -> None:
 
 
 def test_set_executor_refuses_an_unknown_executor() -> None:
-    with pytest.raises(ConfigurationError, match="'processes'"):
+    with pytest.raises(ConfigurationError, match="'processes', 'dask'"):
         Relay().set_executor("gpu")
+    with pytest.raises(ConfigurationError, match="'dask://host:port'"):
+        Relay().set_executor("dask://")
 
 
 class Counts(Routine):
