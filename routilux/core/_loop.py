@@ -63,7 +63,6 @@ class AsyncLoop:
 
     def __init__(self, name: str) -> None:
         self._loop = asyncio.new_event_loop()
-        self._limits: dict[int, asyncio.Semaphore] = {}  # per node, made in the loop
         self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
         self._thread.start()
 
@@ -99,10 +98,12 @@ class AsyncLoop:
     def _limit(self, node: Node) -> asyncio.Semaphore | None:
         if node.max_concurrency is None:
             return None
-        limit = self._limits.get(id(node))
+        # Kept on the node (made here, in the loop's thread, the only one that touches it):
+        # it goes when the worker goes, whatever the number of workers started.
+        limit = node.async_limit
         if limit is None:
-            limit = self._limits[id(node)] = asyncio.Semaphore(node.max_concurrency)
-        return limit
+            limit = node.async_limit = asyncio.Semaphore(node.max_concurrency)
+        return limit  # type: ignore[no-any-return]
 
     def run(self, coroutine: Coroutine[Any, Any, None], timeout: float | None = None) -> None:
         """Run ``coroutine`` on the loop and wait for it here (``step()`` of async logic)."""

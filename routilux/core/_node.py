@@ -54,6 +54,7 @@ class Node:
 
     __slots__ = (
         "activations",
+        "async_limit",
         "block_votes",
         "dispatch",
         "error_handler",
@@ -113,6 +114,9 @@ class Node:
         remote = routine.executor is not None
         self.dispatch = REMOTE if remote else ASYNC if asynchronous else INLINE
         self.max_concurrency: int | None = routine.max_concurrency
+        # The event loop's semaphore for max_concurrency (an asyncio object, made by the
+        # loop on first use; typed loosely so this module stays free of asyncio).
+        self.async_limit: Any = None
         # Blocking detection (_growth.observe): activations until the next timed one, how
         # many were timed, and the votes in a row for switching between INLINE and BLOCKING.
         # Async and remote nodes always take the rare path.
