@@ -3,22 +3,36 @@ behave as they do for routines on threads."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from typing import Any
+
+import pytest
 
 from routilux import Flow, JobStatus, Routine, Runtime
 from tests.flows import Collect, Relay, chain
 
+REMOTE = [
+    "processes",
+    pytest.param(
+        "dask",
+        marks=pytest.mark.skipif(
+            importlib.util.find_spec("distributed") is None, reason="routilux[dask] not installed"
+        ),
+    ),
+]
 
-def remote_chain(name: str) -> Flow:
-    """``r0 -> r1 -> r2 -> sink`` with ``r1`` in the process pool."""
-    flow = chain(name, 3)
-    flow.routines["r1"].set_executor("processes")
+
+def remote_chain(name: str, executor: str = "processes") -> Flow:
+    """``r0 -> r1 -> r2 -> sink`` with ``r1`` on ``executor``."""
+    flow = chain(f"{name}-{executor}", 3)
+    flow.routines["r1"].set_executor(executor)
     return flow
 
 
-def test_a_breakpoint_parks_a_process_routine_with_its_inputs() -> None:
-    flow = remote_chain("bp-remote")
+@pytest.mark.parametrize("executor", REMOTE)
+def test_a_breakpoint_parks_a_remote_routine_with_its_inputs(executor: str) -> None:
+    flow = remote_chain("bp-remote", executor)
     with Runtime(thread_pool_size=2) as runtime:
         session = runtime.debug(flow)
         session.add_breakpoint("r1")
@@ -66,8 +80,11 @@ def test_step_runs_exactly_one_activation_of_a_process_routine_in_this_process()
         assert job.status is JobStatus.COMPLETED
 
 
-def test_an_event_breakpoint_fires_when_a_process_routine_s_emit_is_replayed() -> None:
-    flow = remote_chain("event-remote")
+@pytest.mark.parametrize("executor", REMOTE)
+def test_an_event_breakpoint_fires_when_a_remote_routine_s_emit_is_replayed(
+    executor: str,
+) -> None:
+    flow = remote_chain("event-remote", executor)
     with Runtime(thread_pool_size=2) as runtime:
         session = runtime.debug(flow)
         session.add_breakpoint("r1", event="output", condition=lambda data: data["n"] == 2)
