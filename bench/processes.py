@@ -8,6 +8,11 @@ processes can give on this machine. It prints median wall times, the driver's CP
 the ratios thread time / process time (target: >= 1.6 on 2 cores) and Pool time / ours.
 Both routilux runs are timed from the first post with the pool already started (a warm-up
 post first), and the cold ratio (pool start included) is printed too.
+
+With ``--dask`` (needs ``routilux[dask]``) it also runs the routine with
+``set_executor("dask")`` on a LocalCluster and, as the reference, plain ``client.map`` +
+``gather`` of the same work on a LocalCluster of the same shape; it prints wall-time and
+driver-CPU ratios (targets of issue 17: speed >= 0.9x of plain, driver CPU <= 2x plain).
 """
 
 from __future__ import annotations
@@ -104,11 +109,33 @@ def pool_reference(n: int, rounds: int, processes: int) -> float:
         return time.perf_counter() - started
 
 
+def dask_reference(n: int, rounds: int, workers: int) -> tuple[float, float]:
+    """(wall, driver CPU) of plain ``client.map`` + ``gather`` on a warm LocalCluster."""
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        Client(cluster) as client,  # type: ignore[no-untyped-call]
+    ):
+        client.gather(client.map(spin, [rounds] * workers, pure=False))
+        cpu = time.process_time()
+        started = time.perf_counter()
+        client.gather(client.map(spin, [rounds] * n, pure=False))
+        return time.perf_counter() - started, time.process_time() - cpu
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=200)
     parser.add_argument("--ms", type=float, default=20.0)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--dask", action="store_true", help="also Dask, ours and plain")
     args = parser.parse_args()
     rounds = calibrate(args.ms)
     cores = os.cpu_count() or 1
@@ -116,10 +143,15 @@ def main() -> None:
     threads: list[tuple[float, float, float]] = []
     procs: list[tuple[float, float, float]] = []
     pools: list[float] = []
+    dasks: list[tuple[float, float, float]] = []
+    plain: list[tuple[float, float]] = []
     for _ in range(args.repeats):
         threads.append(ours(None, args.n, rounds))
         procs.append(ours("processes", args.n, rounds))
         pools.append(pool_reference(args.n, rounds, cores))
+        if args.dask:
+            dasks.append(ours("dask", args.n, rounds))
+            plain.append(dask_reference(args.n, rounds, cores))
 
     def med(rows: list[tuple[float, float, float]], k: int) -> float:
         return statistics.median(row[k] for row in rows)
@@ -133,6 +165,13 @@ def main() -> None:
     print(f"speedup processes / threads (warm): {med(threads, 0) / med(procs, 0):.2f}x")
     print(f"speedup processes / threads (cold): {med(threads, 1) / med(procs, 1):.2f}x")
     print(f"processes vs mp.Pool: {statistics.median(pools) / med(procs, 0):.2f}x of Pool speed")
+    if dasks:
+        plain_wall = statistics.median(row[0] for row in plain)
+        plain_cpu = statistics.median(row[1] for row in plain)
+        print(f"dask (ours): wall {med(dasks, 0):6.2f} s  driver CPU {med(dasks, 2):6.2f} s")
+        print(f"dask (plain client.map): wall {plain_wall:6.2f} s  driver CPU {plain_cpu:6.2f} s")
+        print(f"dask speed, ours vs plain: {plain_wall / med(dasks, 0):.2f}x")
+        print(f"dask driver CPU per activation, ours / plain: {med(dasks, 2) / plain_cpu:.2f}x")
 
 
 if __name__ == "__main__":
