@@ -27,8 +27,25 @@ def overridden_hooks(observers: list[Observer], name: str) -> list[Any]:
     return [
         getattr(obs, name)
         for obs in observers
-        if getattr(type(obs), name, base) is not base and obs.wants(name)
+        if getattr(type(obs), name, base) is not base and _wants(obs, name)
     ]
+
+
+def _wants(observer: Observer, name: str) -> bool:
+    """``observer.wants(name)``; an observer whose ``wants`` raises gets no such call."""
+    try:
+        return bool(observer.wants(name))
+    except BaseException as exc:
+        hook_failed(observer.wants, exc)
+        return False
+
+
+def _needs_produced(observer: Observer) -> bool:
+    try:
+        return bool(observer.needs_produced)
+    except BaseException as exc:
+        hook_failed(observer.record_sink, exc)
+        return False
 
 
 class HookTable:
@@ -76,7 +93,7 @@ class HookTable:
         self.timed = bool(self.activation_finished or self.sinks)
         self.routes_observed = bool(self.slot_received or self.event_emitted)
         # ActivationRecord.produced is kept only for observers that read it (a store does).
-        self.keeps_produced = any(obs.needs_produced for obs in observers)
+        self.keeps_produced = any(_needs_produced(obs) for obs in observers)
         # Posts that an observer sees (a store records them before post() returns) are
         # queued under the worker's lock, never handed over through the lock-free inbox.
         self.quick_posts = not (self.job_started or self.slot_received)

@@ -196,6 +196,23 @@ def test_a_raising_observer_never_breaks_a_post_a_job_or_a_wait(
     assert logged in caplog.text
 
 
+def test_an_observer_whose_wants_raises_is_left_out_and_the_runtime_runs() -> None:
+    class Moody(Observer):
+        def wants(self, hook: str) -> bool:
+            raise KeyboardInterrupt
+
+        def job_finished(self, worker: Any, job: Any) -> None:
+            raise AssertionError("not wanted, never called")
+
+    flow = raising_flow("moody")
+    with Runtime(thread_pool_size=1) as runtime:
+        runtime.add_observer(Moody())
+        state, job = runtime.post(flow, "r", "input", {"n": 3})
+        assert job.wait(5)
+        assert job.status is JobStatus.COMPLETED
+        assert state.shared_log == [{"n": 3}]
+
+
 def test_shutdown_with_a_timeout_returns_while_logic_never_returns(tmp_path: Path) -> None:
     script = tmp_path / "stuck.py"
     script.write_text(
