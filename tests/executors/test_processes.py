@@ -223,3 +223,14 @@ def test_inputs_that_cannot_be_pickled_fail_the_job_naming_the_routine_not_hang(
         assert good.wait(30)
         assert good.status is JobStatus.COMPLETED
         assert [point["n"] for point in state.shared_log] == [9]
+
+
+def test_a_missing_extra_is_named_at_exec(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "cloudpickle", None)  # import cloudpickle now fails
+    monkeypatch.delitem(sys.modules, "routilux.executors.processes", raising=False)
+    with Runtime(thread_pool_size=1) as runtime:
+        flow = square_flow("no-extra", "processes")
+        with pytest.raises(ConfigurationError, match=r"pip install 'routilux\[processes\]'"):
+            runtime.exec(flow)
