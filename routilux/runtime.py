@@ -81,6 +81,7 @@ class Runtime(Engine):
             clock=clock,
             executor=executor,
             max_idle_workers=max_idle_workers,
+            remote_executors=_remote_executor,
         )
         self._recorder: StoreRecorder | None = None
         # A store opened here, from a path or a URL, is closed by shutdown(); one passed in
@@ -233,6 +234,13 @@ class Runtime(Engine):
         return stuck
 
     shutdown.__doc__ = Engine.shutdown.__doc__
+
+
+def _remote_executor(kind: str) -> Any:
+    """The executor for ``routine.set_executor(kind)``; its extra loads only now."""
+    from routilux.executors import make_executor
+
+    return make_executor(kind)
 
 
 def _name(flow: str | Flow) -> str:

@@ -12,6 +12,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Executor
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -51,6 +52,8 @@ class Engine:
         executor: A ``concurrent.futures.Executor`` to run drainer threads on instead of the
             engine's own daemon threads (it is not shut down with the engine).
         max_idle_workers: How many finished one-request workers to keep (see :meth:`exec`).
+        remote_executors: Makes the executor for routines that ``set_executor(kind)``
+            (processes, Dask); ``routilux.Runtime`` passes the one of ``routilux.executors``.
 
     Use it as a context manager to shut it down on exit::
 
@@ -67,6 +70,7 @@ class Engine:
         clock: Clock | None = None,
         executor: Executor | None = None,
         max_idle_workers: int = DEFAULT_MAX_IDLE_WORKERS,
+        remote_executors: Callable[[str], Any] | None = None,
     ) -> None:
         if thread_pool_size is None:
             thread_pool_size = min(32, (os.cpu_count() or 1) + 4)
@@ -106,6 +110,7 @@ class Engine:
         self._interrupt: BaseException | None = None
         self._loop: AsyncLoop | None = None  # started with the first async routine
         self._remote: dict[str, Any] = {}  # kind -> executor, made for the first routine of it
+        self._make_remote = remote_executors
         self._closed = False
 
     def __repr__(self) -> str:
@@ -299,17 +304,22 @@ class Engine:
         return loop
 
     def _remote_executor(self, kind: str) -> Any:
-        """The executor of routines that ``set_executor(kind)``, made on first use (its
-        extra, cloudpickle or Dask, loads only then)."""
+        """The executor of routines that ``set_executor(kind)``, made on first use by the
+        factory the runtime was given (``routilux.Runtime`` gives ``routilux.executors``'s;
+        its extra, cloudpickle or Dask, loads only then)."""
         executor = self._remote.get(kind)
         if executor is None:
-            from routilux.executors import make_executor
-
+            make = self._make_remote
+            if make is None:
+                raise ConfigurationError(
+                    f"routines with set_executor({kind!r}) need routilux.Runtime: the engine "
+                    "alone runs logic in its threads and on its event loop"
+                )
             with self._lock:
                 executor = self._remote.get(kind)
                 if executor is None:
                     try:
-                        executor = self._remote[kind] = make_executor(kind)
+                        executor = self._remote[kind] = make(kind)
                     except ImportError as exc:
                         raise ConfigurationError(str(exc)) from exc
         return executor
