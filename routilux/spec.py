@@ -8,16 +8,15 @@ registered under (:func:`routilux.register_routine`).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from routilux.core.errors import ConfigurationError, SerializationError
 from routilux.core.factory import RoutineFactory
 from routilux.core.flow import Flow
+from routilux.core.state_file import write_atomically
 
 __all__ = ["load_flow", "save_flow"]
 
@@ -89,7 +88,7 @@ def save_flow(
         raise SerializationError(f"cannot write flow {flow.flow_id!r} to {path}: {exc}") from exc
     except Exception as exc:  # PyYAML's RepresenterError for objects it cannot write
         raise SerializationError(f"cannot write flow {flow.flow_id!r} to {path}: {exc}") from exc
-    _write_atomically(path, text.encode("utf-8"))
+    write_atomically(path, text.encode("utf-8"), f"cannot write {path}")
 
 
 def _parse_json(text: str, path: Path) -> Any:
@@ -121,24 +120,3 @@ def _yaml() -> Any:
             "YAML flow specs need PyYAML: pip install 'routilux[yaml]' (or use .json)"
         ) from None
     return yaml
-
-
-def _write_atomically(path: Path, payload: bytes) -> None:
-    """Readers see the old file or the new one, never half of one."""
-    directory = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    except OSError as exc:
-        raise SerializationError(f"cannot write {path}: {exc}") from exc
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        if isinstance(exc, OSError):
-            raise SerializationError(f"cannot write {path}: {exc}") from exc
-        raise

@@ -17,7 +17,7 @@ from typing import Any
 
 from routilux.core.errors import SerializationError
 
-__all__ = ["MAX_DEPTH", "check_plain", "read_document", "write_document"]
+__all__ = ["MAX_DEPTH", "check_plain", "read_document", "write_atomically", "write_document"]
 
 MAX_DEPTH = 900
 """Nesting deeper than this is refused (Python's JSON parser recurses, and gives up near 1000)."""
@@ -98,21 +98,32 @@ def write_document(path: str | os.PathLike[str], document: Any, what: str) -> No
         raise SerializationError(
             f"cannot save {what} to {target}: the directory {directory} does not exist"
         )
+    write_atomically(target, text.encode("utf-8"), f"cannot save {what} to {target}")
+
+
+def write_atomically(path: Path, payload: bytes, failure: str) -> None:
+    """Write ``payload`` to ``path`` so that readers see the old file or the new one, never
+    half of one, even after a crash (temporary file, fsync, rename, fsync of the directory).
+
+    Raises:
+        SerializationError: ``failure: <the OS error>``; ``path`` is left as it was.
+    """
+    directory = path.parent if str(path.parent) else Path(".")
     try:
-        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     except OSError as exc:
-        raise SerializationError(f"cannot save {what} to {target}: {exc}") from exc
+        raise SerializationError(f"{failure}: {exc}") from exc
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8"))
+            handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temp, target)
+        os.replace(temp, path)
     except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         if isinstance(exc, OSError):
-            raise SerializationError(f"cannot save {what} to {target}: {exc}") from exc
+            raise SerializationError(f"{failure}: {exc}") from exc
         raise
     # The rename is durable only once the directory entry is on disk too.
     dir_fd = os.open(directory, os.O_RDONLY)
