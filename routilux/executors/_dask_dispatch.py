@@ -35,6 +35,8 @@ __all__ = ["Dispatch"]
 
 # Scattered routines kept per client (the oldest is released first).
 _MAX_SCATTERED = 32
+# Seconds finished tasks are kept before they are released to Dask together.
+_RELEASE_AFTER = 0.1
 
 
 Resources = tuple[tuple[str, float], ...]
@@ -83,6 +85,7 @@ class Dispatch:
         self._sent: dict[str, _Task] = {}
         self._finished = as_completed(loop=client.loop)  # type: ignore[no-untyped-call]
         self._collecting = False
+        self._held: list[Any] = []  # finished Dask futures, released together (see below)
         self._topic = f"routilux-results-{self._prefix}" if push else None
         if self._topic is not None:
             # Subscribed before the first task is sent: the scheduler forwards only what comes
@@ -207,6 +210,7 @@ class Dispatch:
             self._deliver(task, data, None)
 
     async def _gather(self, futures: list[Any]) -> None:
+        self._release_later(futures)
         sent = self._sent
         # Pushed results are in already; a task whose worker died after pushing (and that
         # Dask ran again) is not gathered twice.
@@ -228,6 +232,13 @@ class Dispatch:
             return
         for task, value in zip(tasks, values, strict=True):
             self._deliver(task, value, None)
+
+    def _release_later(self, futures: list[Any]) -> None:
+        """Keep finished futures a moment, so that Dask hears of many released at once (one
+        message, one batch of transitions) rather than of each one alone."""
+        if not self._held:
+            asyncio.get_running_loop().call_later(_RELEASE_AFTER, self._held.clear)
+        self._held.extend(futures)
 
     async def _gather_one(self, task: _Task, future: Any) -> None:
         try:
