@@ -9,7 +9,9 @@ activations at once in its threads, so everything an activation records is kept 
 from __future__ import annotations
 
 import io
+import os
 import pickle
+import socket
 import sys
 import threading
 import traceback
@@ -163,15 +165,22 @@ class RemoteError(Exception):
 
 
 def _portable(exc: BaseException) -> BaseException:
-    """``exc`` with the child's traceback as a note, or a RemoteError if it cannot travel."""
-    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    """``exc`` with the child's traceback as a note, or a RemoteError if it cannot travel.
+
+    The traceback starts at the logic (this module's frame is the runtime's, not the user's);
+    pickling drops the traceback itself, so the note is what the driver shows.
+    """
+    tb = exc.__traceback__
+    logic_tb = tb.tb_next if tb is not None and tb.tb_next is not None else tb
+    text = "".join(traceback.format_exception(type(exc), exc, logic_tb))
     try:
         pickle.loads(pickle.dumps(exc))
     except Exception:
         exc = RemoteError(f"{type(exc).__qualname__}: {exc}")
     add_note = getattr(exc, "add_note", None)  # Python 3.11+
     if add_note is not None:
-        add_note("raised in a process worker:\n" + text.rstrip())
+        where = f"process {os.getpid()} on {socket.gethostname()}"
+        add_note(f"raised in remote logic ({where}):\n" + text.rstrip())
     return exc
 
 

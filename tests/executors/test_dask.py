@@ -1,0 +1,225 @@
+"""Routines on a Dask cluster: workers that die, errors that travel, the job the logic sees.
+
+One LocalCluster (2 worker processes) serves the whole module; routines reach it with
+``set_executor("dask://<its address>")``. Its scheduler gives up on a task after two worker
+deaths (``allowed-failures`` 1), so that ``KilledWorker`` comes quickly.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from routilux import ErrorHandler, ErrorStrategy, Flow, JobStatus, Routine, Runtime
+from routilux.core.context import get_current_job, get_current_job_id
+from tests.flows import Collect
+
+dask = pytest.importorskip("dask")
+distributed = pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Any]:
+    """A LocalCluster of 2 worker processes; ``"dask://host:port"`` reaches it."""
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 1}),
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as local,
+    ):
+        yield local
+
+
+def address_of(cluster: Any) -> str:
+    return "dask://" + cluster.scheduler_address.removeprefix("tcp://")
+
+
+class KillsItsWorker(Routine):
+    """SIGKILLs the process it runs in: the first time only, or always (``config always``).
+
+    A marker file tells a later run that an earlier one died.
+    """
+
+    def __init__(self, marker: Path, always: bool = False) -> None:
+        super().__init__()
+        self.add_slot("input")
+        self.add_event("output", ["n"])
+        self.set_config(marker=str(marker), always=always)
+
+    def logic(self, input: list[Any], policy_message: Any, worker_state: Any) -> None:
+        marker = Path(self.get_config("marker"))
+        if self.get_config("always") or not marker.exists():
+            marker.write_text(str(os.getpid()))
+            os.kill(os.getpid(), signal.SIGKILL)
+        self.emit("output", n=input[0]["n"])
+
+
+def test_a_worker_killed_mid_activation_is_run_again_and_recorded_once(
+    cluster: Any, tmp_path: Path
+) -> None:
+    flow = Flow("dask-killed-once")
+    dies = KillsItsWorker(tmp_path / "marker")
+    dies.set_executor(address_of(cluster))
+    flow.add_routine(dies, "dies")
+    flow.add_routine(Collect(), "sink")
+    flow.connect("dies", "output", "sink", "input")
+    with Runtime(thread_pool_size=2, store=str(tmp_path / "jobs.db")) as runtime:
+        state, job = runtime.post(flow, "dies", "input", {"n": 5})
+        assert job.wait(120)
+        assert job.status is JobStatus.COMPLETED
+        assert (tmp_path / "marker").exists()  # a worker did die in it
+        assert state.shared_log == [{"n": 5}]
+        store = runtime.store
+        assert store is not None
+        history = store.history(job.job_id)
+    # Dask ran it again on the other worker; the driver committed the one result it got.
+    assert [(a.routine_id, a.attempts, a.emitted) for a in history] == [
+        ("dies", 1, [["output", {"n": 5}]]),
+        ("sink", 1, []),
+    ]
+
+
+def test_killed_worker_reaches_the_error_strategy_with_its_cause(
+    cluster: Any, tmp_path: Path
+) -> None:
+    flow = Flow("dask-killed-always")
+    dies = KillsItsWorker(tmp_path / "marker", always=True)
+    dies.set_executor(address_of(cluster))
+    # Each attempt is a new Dask task, which Dask gives up on after two worker deaths.
+    dies.set_error_handler(ErrorHandler(ErrorStrategy.RETRY, max_retries=1, retry_delay=0))
+    flow.add_routine(dies, "dies")
+    with Runtime(thread_pool_size=2) as runtime:
+        _, job = runtime.post(flow, "dies", "input", {"n": 1})
+        assert job.wait(180)
+    assert job.status is JobStatus.FAILED
+    cause = job.error.__cause__ if job.error is not None else None
+    assert isinstance(cause, distributed.KilledWorker)
+
+
+class Raises(Routine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.add_slot("input")
+
+    def logic(self, input: list[Any], policy_message: Any, worker_state: Any) -> None:
+        look_up(input[0]["n"])
+
+
+def look_up(n: int) -> None:
+    raise KeyError(f"no entry {n}")
+
+
+def test_a_remote_exception_keeps_its_type_and_its_traceback_names_the_user_s_file(
+    cluster: Any,
+) -> None:
+    class Local(Raises):
+        """Defined in a function: cloudpickle ships it by value, code and all."""
+
+    for routine in (Raises(), Local()):
+        flow = Flow(f"dask-raises-{type(routine).__name__}")
+        routine.set_executor(address_of(cluster))
+        flow.add_routine(routine, "raises")
+        with Runtime(thread_pool_size=2) as runtime:
+            _, job = runtime.post(flow, "raises", "input", {"n": 3})
+            assert job.wait(60)
+        cause = job.error.__cause__ if job.error is not None else None
+        assert isinstance(cause, KeyError)
+        remote_traceback = "\n".join(getattr(cause, "__notes__", []))
+        assert f'File "{__file__}"' in remote_traceback
+        assert "in look_up" in remote_traceback
+        assert "<dynamic-code>" not in remote_traceback
+
+
+class ReportsItsJob(Routine):
+    """Emits what get_current_job() says, and leaves a note in the job's data."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.add_slot("input")
+        self.add_event("output", ["job_id", "same_id", "user"])
+
+    def logic(self, input: list[Any], policy_message: Any, worker_state: Any) -> None:
+        job = get_current_job()
+        assert job is not None
+        job.set_data("seen_by", input[0]["where"])
+        self.emit(
+            "output",
+            job_id=job.job_id,
+            same_id=get_current_job_id() == job.job_id,
+            user=job.get_data("user"),
+        )
+
+
+@pytest.mark.parametrize("where", ["processes", "dask"])
+def test_remote_logic_sees_its_job_and_its_data(where: str, request: pytest.FixtureRequest) -> None:
+    if where == "processes":
+        executor = "processes"
+    else:
+        executor = address_of(request.getfixturevalue("cluster"))
+    flow = Flow(f"job-in-{where}")
+    reports = ReportsItsJob()
+    reports.set_executor(executor)
+    flow.add_routine(reports, "reports")
+    flow.add_routine(Collect(), "sink")
+    flow.connect("reports", "output", "sink", "input")
+    with Runtime(thread_pool_size=2) as runtime:
+        state, job = runtime.post(
+            flow, "reports", "input", {"where": where}, metadata={"user": "ada"}
+        )
+        assert job.wait(60)
+        assert job.status is JobStatus.COMPLETED
+    assert state.shared_log == [{"job_id": job.job_id, "same_id": True, "user": "ada"}]
+    # What the logic stored with set_data was replayed into the driver's job.
+    assert job.get_data("seen_by") == where
+    assert get_current_job() is None
+
+
+class Big(Routine):
+    """Carries a large table: pickled, it is well above the scatter threshold."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.add_slot("input")
+        self.add_event("output", ["n"])
+        self.table = bytes(range(256)) * 2048  # 512 KiB
+
+    def logic(self, input: list[Any], policy_message: Any, worker_state: Any) -> None:
+        self.emit("output", n=self.table[input[0]["n"]])
+
+
+def test_a_large_routine_is_put_on_every_worker_once(cluster: Any) -> None:
+    flow = Flow("dask-big")
+    big = Big()
+    big.set_executor(address_of(cluster))
+    flow.add_routine(big, "big")
+    flow.add_routine(Collect(), "sink")
+    flow.connect("big", "output", "sink", "input")
+    with (
+        distributed.Client(cluster, set_as_default=False) as client,
+        Runtime(thread_pool_size=2) as runtime,
+    ):
+        state = runtime.exec(flow)
+        jobs = [runtime.post(flow, "big", "input", {"n": n})[1] for n in range(6)]
+        for job in jobs:
+            assert job.wait(60)
+            assert job.status is JobStatus.COMPLETED
+        assert sorted(point["n"] for point in state.shared_log) == list(range(6))
+        # Besides the activations' tasks (named for the routine), one piece of data is on
+        # the cluster, on both workers: the routine, scattered once.
+        held = {
+            key: workers
+            for key, workers in client.who_has().items()
+            if not str(key).startswith("big-")
+        }
+        assert len(held) == 1
+        [workers] = held.values()
+        assert len(workers) == 2
