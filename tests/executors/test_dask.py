@@ -1,14 +1,15 @@
 """Routines on a Dask cluster: workers that die, errors that travel, the job the logic sees.
 
-One LocalCluster (2 worker processes) serves the whole module; routines reach it with
-``set_executor("dask://<its address>")``. Its scheduler gives up on a task after two worker
-deaths (``allowed-failures`` 1), so that ``KilledWorker`` comes quickly.
+One LocalCluster (2 worker processes, 4 threads each) serves the whole module; routines
+reach it with ``set_executor("dask://<its address>")``. Its scheduler gives up on a task
+after two worker deaths (``allowed-failures`` 1), so that ``KilledWorker`` comes quickly.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ def cluster() -> Iterator[Any]:
         dask.config.set({"distributed.scheduler.allowed-failures": 1}),
         distributed.LocalCluster(
             n_workers=2,
-            threads_per_worker=1,
+            threads_per_worker=4,
             processes=True,
             host="127.0.0.1",
             dashboard_address=None,
@@ -223,3 +224,47 @@ def test_a_large_routine_is_put_on_every_worker_once(cluster: Any) -> None:
         assert len(held) == 1
         [workers] = held.values()
         assert len(workers) == 2
+
+
+class Meets(Routine):
+    """Waits until ``config count`` activations have all started (files in a folder)."""
+
+    def __init__(self, folder: Path, count: int) -> None:
+        super().__init__()
+        self.add_slot("input")
+        self.add_event("output", ["n"])
+        self.set_config(folder=str(folder), count=count)
+
+    def logic(self, input: list[Any], policy_message: Any, worker_state: Any) -> None:
+        folder = Path(self.get_config("folder"))
+        n = input[0]["n"]
+        (folder / str(n)).touch()
+        deadline = time.monotonic() + 60
+        while len(list(folder.iterdir())) < self.get_config("count"):
+            if time.monotonic() > deadline:
+                raise TimeoutError("the other activations never started alongside this one")
+            time.sleep(0.01)
+        print(f"met {n}")
+        self.emit("output", n=n)
+
+
+def test_remote_activations_in_flight_are_not_bounded_by_the_runtime_s_threads(
+    cluster: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    flow = Flow("dask-meets")
+    meets = Meets(tmp_path, count=6)
+    meets.set_executor(address_of(cluster))
+    flow.add_routine(meets, "meets")
+    flow.add_routine(Collect(), "sink")
+    flow.connect("meets", "output", "sink", "input")
+    # One runtime thread: it hands each activation over and moves on, so all six run at
+    # once on the cluster's eight threads (and their emits, made side by side in one
+    # worker's threads, stay apart, as does what they print).
+    with Runtime(thread_pool_size=1) as runtime:
+        state = runtime.exec(flow)
+        jobs = [runtime.post(flow, "meets", "input", {"n": n})[1] for n in range(6)]
+        for job in jobs:
+            assert job.wait(90)
+        assert [job.status for job in jobs] == [JobStatus.COMPLETED] * 6
+    assert sorted(point["n"] for point in state.shared_log) == list(range(6))
+    assert sorted(capsys.readouterr().out.splitlines()) == [f"met {n}" for n in range(6)]
