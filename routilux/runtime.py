@@ -177,23 +177,42 @@ class Runtime(Engine):
         block: bool | None = None,
         timeout: float | None = None,
     ) -> tuple[WorkerState, JobContext]:
-        if self._recorder is not None:
-            # Checked before queuing: a post the store cannot record is refused, not lost.
-            encode(data, f"data posted to routine {routine_id!r} slot {slot_name!r}")
-            encode(metadata, f"metadata of a job posted to {routine_id!r}")
-            if job_id is not None:
-                self._recorder.expect_known_id(job_id)
-        return super().post(
-            flow,
-            routine_id,
-            slot_name,
-            data,
-            worker_id,
-            metadata=metadata,
-            job_id=job_id,
-            block=block,
-            timeout=timeout,
+        recorder = self._recorder
+        if recorder is None:
+            return super().post(
+                flow,
+                routine_id,
+                slot_name,
+                data,
+                worker_id,
+                metadata=metadata,
+                job_id=job_id,
+                block=block,
+                timeout=timeout,
+            )
+        # Checked before queuing: a post the store cannot record is refused, not lost.
+        data_json = encode(  # as the worker queues it: None is an empty dict
+            {} if data is None else data,
+            f"data posted to routine {routine_id!r} slot {slot_name!r}",
         )
+        encode(metadata, f"metadata of a job posted to {routine_id!r}")
+        if job_id is not None:
+            recorder.expect_known_id(job_id)
+        recorder.posting(data_json)
+        try:
+            return super().post(
+                flow,
+                routine_id,
+                slot_name,
+                data,
+                worker_id,
+                metadata=metadata,
+                job_id=job_id,
+                block=block,
+                timeout=timeout,
+            )
+        finally:
+            recorder.posted()  # commits the post, outside the worker's lock
 
     post.__doc__ = Engine.post.__doc__
 
