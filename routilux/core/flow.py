@@ -297,7 +297,6 @@ class Flow:
         self._routines = loaded._routines
         self._connections = loaded._connections
         self._error_handler = loaded._error_handler
-        self._remote = loaded._remote
         self._id_suffixes = loaded._id_suffixes
         for routine in self._routines.values():
             routine.flow = self
