@@ -15,18 +15,19 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Executor
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
+from routilux.core._executors import RemoteExecutors, split_executor
 from routilux.core._pool import DaemonPool, ExecutorPool
 from routilux.core._timers import DelayedCalls
 from routilux.core.activation import ActivationRecord
 from routilux.core.clock import Clock
-from routilux.core.errors import ConfigurationError, ConfigurationTypeError, StateError
+from routilux.core.errors import ConfigurationError, StateError
 from routilux.core.flow import Flow
 from routilux.core.hooks import Observer
 from routilux.core.job import JobContext
 from routilux.core.registry import FlowRegistry
-from routilux.core.remote import RemoteExecutor, check_kind, is_remote_executor
+from routilux.core.remote import RemoteExecutor
 from routilux.core.state import WorkerState
 from routilux.core.worker import Worker
 
@@ -86,7 +87,7 @@ class Engine:
             raise TypeError(f"registry must be a FlowRegistry, got {type(registry).__name__}")
         if clock is not None and not callable(getattr(clock, "monotonic", None)):
             raise TypeError("clock must have a monotonic() method (see routilux.core.clock)")
-        drainers, self._default_remote = _split_executor(executor, remote_executors)
+        drainers, default_remote = split_executor(executor, remote_executors)
         self.thread_pool_size = thread_pool_size
         self.registry = registry or FlowRegistry.get_instance()
         self.runtime_id = f"runtime-{next(_engine_ids)}"
@@ -112,8 +113,7 @@ class Engine:
         # in the thread that waits (a pool thread would swallow it).
         self._interrupt: BaseException | None = None
         self._loop: AsyncLoop | None = None  # started with the first async routine
-        self._remote: dict[str, Any] = {}  # kind -> executor, made for the first routine of it
-        self._make_remote = remote_executors
+        self._remote = RemoteExecutors(default_remote, remote_executors)
         self._closed = False
 
     def __repr__(self) -> str:
@@ -256,7 +256,7 @@ class Engine:
             raise ConfigurationError(
                 f"flow {flow_name!r} cannot start:\n" + "\n".join(f"  - {p}" for p in problems)
             )
-        self._prepare_remote(flow_obj, flow_name)
+        self._remote.prepare(flow_obj, flow_name)
         with self._lock:
             if worker_id is None:
                 worker_id = f"{flow_name}-{next(self._worker_ids)}"
@@ -303,58 +303,10 @@ class Engine:
                 loop = self._loop
         return loop
 
-    def _prepare_remote(self, flow: Flow, flow_name: str) -> None:
-        """Get ``flow``'s remote routines ready on their executors (they are pickled now, so
-        an unpicklable routine fails here, naming the attribute).
-
-        Raises:
-            ConfigurationError: Remote routines name no executor and the engine has no
-                default (all of them are named), or a routine cannot run remotely.
-        """
-        remote = {rid: r for rid, r in flow.routines.items() if r.remote is not None}
-        if self._default_remote is None:
-            orphans = [rid for rid, r in remote.items() if r.executor is None]
-            if orphans:
-                raise ConfigurationError(
-                    f"flow {flow_name!r} has remote routines with no executor: "
-                    f"{', '.join(map(repr, orphans))}; give the runtime one "
-                    "(Runtime(executor='processes' | 'dask' | DaskExecutor(...))) or name one "
-                    "in their options (RemoteOptions(executor=...))"
-                )
-        for routine_id, routine in remote.items():
-            self._remote_executor(routine.executor).prepare(routine, routine_id)
-
     def _remote_executor(self, kind: str | None) -> Any:
         """The executor of remote routines whose options name ``kind`` (None: the engine's
-        default). One per kind, made on first use by the factory the runtime was given
-        (``routilux.Runtime`` gives ``routilux.executors``'s; its extra, cloudpickle or
-        Dask, loads only then)."""
-        if kind is None:
-            default = self._default_remote
-            if default is None:
-                raise ConfigurationError(
-                    "a remote routine names no executor and the runtime has none: "
-                    "Runtime(executor=...)"
-                )
-            if not isinstance(default, str):
-                return default
-            kind = default
-        executor = self._remote.get(kind)
-        if executor is None:
-            make = self._make_remote
-            if make is None:
-                raise ConfigurationError(
-                    f"routines on executor {kind!r} need routilux.Runtime: the engine "
-                    "alone runs logic in its threads and on its event loop"
-                )
-            with self._lock:
-                executor = self._remote.get(kind)
-                if executor is None:
-                    try:
-                        executor = self._remote[kind] = make(kind)
-                    except ImportError as exc:
-                        raise ConfigurationError(str(exc)) from exc
-        return executor
+        default); see :class:`~routilux.core._executors.RemoteExecutors`."""
+        return self._remote.get(kind)
 
     # -- workers -------------------------------------------------------------------------
 
@@ -491,10 +443,7 @@ class Engine:
         if self._loop is not None:
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
             self._loop.close(remaining if wait else 0)
-        for executor in list(self._remote.values()):
-            executor.close(wait)
-        if self._default_remote is not None and not isinstance(self._default_remote, str):
-            self._default_remote.close(wait)
+        self._remote.close(wait)
         stuck = [a for worker in workers for a in worker.running_activations()]
         if stuck and wait:
             _log.warning(
@@ -517,31 +466,6 @@ def _flow_name(flow: str | Flow) -> str:
     if isinstance(flow, str):
         return flow
     raise TypeError(f"flow must be a Flow or a flow name, got {type(flow).__name__}")
-
-
-def _split_executor(
-    executor: object, make_remote: Callable[[str], Any] | None
-) -> tuple[Executor | None, str | RemoteExecutor | None]:
-    """``executor=`` as (the executor of drainer threads, the default of remote routines)."""
-    if executor is None or executor == "threads":
-        return None, None
-    if isinstance(executor, Executor):
-        return executor, None
-    if isinstance(executor, str):
-        kind = check_kind(executor, "executor")
-        if make_remote is None:
-            raise ConfigurationError(
-                f"executor={kind!r} needs routilux.Runtime: the engine alone runs logic in "
-                "its threads and on its event loop"
-            )
-        return None, kind
-    if is_remote_executor(executor):
-        return None, cast("RemoteExecutor", executor)
-    raise ConfigurationTypeError(
-        "executor must be a concurrent.futures.Executor (for drainer threads), "
-        "'processes', 'dask', 'dask://host:port' or a remote executor (with prepare, submit "
-        f"and close methods, e.g. DaskExecutor()), got {type(executor).__name__} {executor!r}"
-    )
 
 
 def _check_count(name: str, value: object, *, minimum: int) -> None:

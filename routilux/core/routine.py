@@ -65,7 +65,7 @@ class Routine:
         self._policy: ActivationPolicy = immediate_policy()
         self._error_handler: ErrorHandler | None = None
         self._max_concurrency: int | None = None
-        self._remote: Choice = None  # set_remote(): options, False (local) or no choice
+        self._remote_choice: Choice = None  # set_remote(): options, False (local) or none
         self.routine_id: str | None = None
         self.flow: Any = None
 
@@ -261,18 +261,18 @@ class Routine:
         Raises:
             TypeError: ``remote`` is none of those (a ConfigurationError too).
         """
-        self._remote = choice(remote, "remote")
+        self._remote_choice = choice(remote, "remote")
 
     @property
     def remote(self) -> RemoteOptions | None:
         """The options this routine runs remotely with, or None if it runs in the runtime's
         threads: its own choice (:meth:`set_remote`), else its class's (``@remote``), else
         its flow's (``Flow.set_remote``)."""
-        chosen = getattr(self, "_remote", None)  # routines unpickled from older versions
+        chosen = getattr(self, "_remote_choice", None)  # routines pickled by older versions
         if chosen is None:
             chosen = type(self)._class_remote
         if chosen is None and self.flow is not None:
-            chosen = self.flow.remote
+            chosen = getattr(self.flow, "remote", None)
         return chosen or None
 
     @_check.suggests_keywords

@@ -295,7 +295,9 @@ class ProcessExecutor:
 
         def expired() -> None:
             if once.acquire(blocking=False):
-                future.cancel()  # frees its place in the pool if it has not started
+                cancel = getattr(future, "cancel", None)
+                if cancel is not None:
+                    cancel()  # frees its place in the pool if it has not started
                 error = TimeoutError(
                     f"routine {activation.routine_id!r} did not return within its timeout of "
                     f"{timeout:g} s (attempt {attempt}); a late result is dropped"
