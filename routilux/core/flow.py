@@ -245,7 +245,7 @@ class Flow:
     @_check.suggests_keywords
     def to_dict(self, factory: RoutineFactory | None = None) -> dict[str, Any]:
         """The flow as a spec: plain data that :meth:`from_dict` and ``routilux.load_flow``
-        read back (``flow_id``, ``routines``, ``connections``, ``error_handler``).
+        read back (``flow_id``, ``routines``, ``connections``, ``error_handler``, ``remote``).
 
         Args:
             factory: Where routine classes are registered by name (default: the process's

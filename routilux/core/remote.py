@@ -33,8 +33,10 @@ __all__ = [
     "RemoteOptions",
     "check_kind",
     "choice",
+    "from_spec",
     "is_remote_executor",
     "remote",
+    "to_spec",
 ]
 
 KINDS = "'processes', 'dask' or 'dask://host:port'"
@@ -169,6 +171,48 @@ def choice(value: object, name: str = "remote") -> Choice:
         return value
     raise ConfigurationTypeError(
         f"{name} must be True, False, None or a RemoteOptions, got {type(value).__name__} {value!r}"
+    )
+
+
+def to_spec(chosen: RemoteOptions | Literal[False]) -> bool | dict[str, Any]:
+    """A choice as plain data for flow specs: ``False``, ``True`` (the default options) or
+    the fields that are set.
+
+    >>> to_spec(RemoteOptions(max_inflight=1, resources={"GPU": 1}))
+    {'max_inflight': 1, 'resources': {'GPU': 1}}
+    """
+    if chosen is False:
+        return False
+    given = {
+        f.name: _plain(getattr(chosen, f.name))
+        for f in fields(chosen)
+        if getattr(chosen, f.name) is not None
+    }
+    return given or True
+
+
+def from_spec(data: object) -> Choice:
+    """What :func:`to_spec` wrote, as a choice (None stays None: no choice).
+
+    Raises:
+        ConfigurationError: An unknown field, a bad value (the message names the field), or
+            neither a bool nor a mapping (a TypeError too).
+    """
+    if isinstance(data, Mapping):
+        names = [f.name for f in fields(RemoteOptions)]
+        for key in data:
+            if key not in names:
+                hint = _check.closest(str(key), names)
+                raise ConfigurationError(
+                    f"unknown field {key!r}"
+                    + (f"; did you mean {hint!r}?" if hint else "")
+                    + f" (fields: {', '.join(names)})"
+                )
+        return RemoteOptions(**data)
+    if data is None or isinstance(data, bool):
+        return choice(data)
+    raise ConfigurationTypeError(
+        f"must be true, false or a mapping of RemoteOptions fields, got {data!r:.60}"
     )
 
 

@@ -4,6 +4,7 @@ options that shape it: ``max_inflight`` and ``timeout`` on the process pool."""
 from __future__ import annotations
 
 import copy
+import json
 import os
 import pickle
 import time
@@ -22,6 +23,7 @@ from routilux import (
     Observer,
     RemoteOptions,
     Routine,
+    RoutineFactory,
     Runtime,
     remote,
 )
@@ -253,6 +255,54 @@ def test_the_remote_decorator_takes_only_routine_classes_and_options() -> None:
     with pytest.raises(TypeError, match="RemoteOptions"):
         remote("processes")  # type: ignore[call-overload]
     assert remote()(type("Plain", (Where,), {}))().remote == RemoteOptions()
+
+
+def test_remote_choices_round_trip_through_a_flow_spec() -> None:
+    factory = RoutineFactory()
+    factory.register(Where)
+    factory.register(RemoteWhere)
+    flow = Flow("as-data")
+    flow.set_remote(RemoteOptions(timeout=5))
+    tuned, local = Where(), Where()
+    tuned.set_remote(RemoteOptions(executor="dask", max_inflight=1, resources={"GPU": 1}))
+    local.set_remote(False)
+    flow.add_routine(tuned, "tuned")
+    flow.add_routine(local, "local")
+    flow.add_routine(Where(), "plain")
+    flow.add_routine(RemoteWhere(), "by_class")
+    spec = json.loads(json.dumps(flow.to_dict(factory)))
+    assert spec["remote"] == {"timeout": 5.0}
+    assert spec["routines"]["tuned"]["remote"] == {
+        "executor": "dask",
+        "max_inflight": 1,
+        "resources": {"GPU": 1},
+    }
+    assert spec["routines"]["local"]["remote"] is False
+    assert "remote" not in spec["routines"]["plain"]  # the flow's
+    assert "remote" not in spec["routines"]["by_class"]  # its class's
+    again = Flow.from_dict(spec, factory)
+    assert {rid: r.remote for rid, r in again.routines.items()} == {
+        rid: r.remote for rid, r in flow.routines.items()
+    }
+    assert again.to_dict(factory) == spec
+
+
+def test_bad_remote_fields_in_a_spec_are_listed_with_their_place() -> None:
+    factory = RoutineFactory()
+    factory.register(Where)
+    spec = {
+        "remote": "yes",
+        "routines": {
+            "a": {"class": "Where", "remote": {"max_inflight": 0}},
+            "b": {"class": "Where", "remote": {"timeot": 1}},
+        },
+    }
+    with pytest.raises(ConfigurationError) as caught:
+        Flow.from_dict(spec, factory)
+    message = str(caught.value)
+    assert "remote: must be true, false or a mapping of RemoteOptions fields" in message
+    assert "routines.a.remote: max_inflight must be >= 1, got 0" in message
+    assert "routines.b.remote: unknown field 'timeot'; did you mean 'timeout'?" in message
 
 
 # -- the runtime's default --------------------------------------------------------------------
