@@ -39,7 +39,7 @@ __all__ = [
     "to_spec",
 ]
 
-KINDS = "'processes', 'dask' or 'dask://host:port'"
+_KINDS = "'processes', 'dask' or 'dask://host:port'"
 
 
 def check_kind(kind: object, name: str = "executor") -> str:
@@ -50,10 +50,10 @@ def check_kind(kind: object, name: str = "executor") -> str:
         ConfigurationError: It names none (a TypeError too if it is not a string).
     """
     if not isinstance(kind, str):
-        raise ConfigurationTypeError(f"{name} must be {KINDS}, got {type(kind).__name__} {kind!r}")
+        raise ConfigurationTypeError(f"{name} must be {_KINDS}, got {type(kind).__name__} {kind!r}")
     if kind in ("processes", "dask") or (kind.startswith("dask://") and kind[7:]):
         return kind
-    raise ConfigurationError(f"{name} must be {KINDS}, got {kind!r}")
+    raise ConfigurationError(f"{name} must be {_KINDS}, got {kind!r}")
 
 
 @dataclass(frozen=True, repr=False)
