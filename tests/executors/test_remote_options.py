@@ -470,3 +470,26 @@ def test_a_timed_out_attempt_fails_with_timeout_error_and_retry_runs_it_its_late
         executor.close(wait=True)
     assert seen.emitted == [{"n": "prompt"}]
     runtime.shutdown()
+
+
+def test_a_timed_out_attempt_under_stop_fails_its_job_with_the_timeout_error(
+    tmp_path: Path,
+) -> None:
+    clock = ManualClock()
+    executor = ProcessExecutor(max_workers=1)
+    flow = Flow("timeout-stop")
+    hangs = FirstAttemptHangs()
+    hangs.set_remote(RemoteOptions(timeout=0.5))
+    flow.add_routine(hangs, "hangs")
+    runtime = Runtime(thread_pool_size=2, clock=clock, executor=executor)
+    try:
+        _, job = runtime.post(flow, "hangs", "input", {"dir": str(tmp_path)})
+        _wait_until((tmp_path / "first").exists, "the attempt to start")
+        clock.advance(0.5)
+        assert job.wait(30)
+        assert job.status is JobStatus.FAILED
+        assert isinstance(job.error.__cause__, TimeoutError)
+        assert "timeout of 0.5 s (attempt 1)" in str(job.error.__cause__)
+    finally:
+        (tmp_path / "gate").touch()
+        runtime.shutdown()
