@@ -451,9 +451,9 @@ class Scheduler(Backpressure):
                     if dispatch == REMOTE:
                         with lock:
                             self._offloaded += 1
-                        kind = node.routine.executor
-                        assert kind is not None
-                        self.runtime._remote_executor(kind).submit(self, activation)
+                        options = node.remote
+                        assert options is not None
+                        self.runtime._remote_executor(options.executor).submit(self, activation)
                         finished = None
                         continue
                     if dispatch == BLOCKING:
