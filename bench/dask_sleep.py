@@ -82,7 +82,7 @@ def main() -> None:
             threads_per_worker=(args.n + 1) // 2,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address="127.0.0.1:0",  # a free port: never a clash
         ) as cluster,
         Client(cluster) as client,  # type: ignore[no-untyped-call]
     ):

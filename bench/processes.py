@@ -122,7 +122,7 @@ def dask_reference(n: int, rounds: int, workers: int) -> tuple[float, float]:
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address="127.0.0.1:0",  # a free port: never a clash
         ) as cluster,
         Client(cluster) as client,  # type: ignore[no-untyped-call]
     ):

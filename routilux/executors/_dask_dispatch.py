@@ -129,8 +129,11 @@ class Dispatch:
             self._flush_due = False
         groups: dict[Resources, list[_Task]] = {}
         for task in tasks:
-            if task.future.set_running_or_notify_cancel():  # else cancelled while queued
+            if task.future.set_running_or_notify_cancel():
                 groups.setdefault(task.resources, []).append(task)
+            else:  # cancelled while queued (its timeout passed): never sent
+                with self._lock:
+                    self._open.pop(task.key, None)
         for resources, group in groups.items():
             try:
                 await self._scatter_large(group)

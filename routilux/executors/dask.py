@@ -6,16 +6,16 @@ result and completes the activation. Activations go to the cluster in batches an
 through one results thread (see :mod:`routilux.executors._dask_dispatch`), so drainers never
 wait on the cluster and remote activations in flight are not bounded by the runtime's
 threads. With no address a ``LocalCluster`` (processes, one per core unless told otherwise,
-loopback, no dashboard) starts on first use and closes with the runtime. Dask's own task
-retries stay off, so RETRY attempts stay visible; a ``KilledWorker`` (a task whose workers
-kept dying) reaches the routine's error strategy with its cause.
+loopback, its HTTP server on a free port) starts on first use and closes with the runtime.
+Dask's own task retries stay off, so RETRY attempts stay visible; a ``KilledWorker`` (a task
+whose workers kept dying) reaches the routine's error strategy with its cause.
 """
 
 from __future__ import annotations
 
 import os
 import pickle
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import cloudpickle
 from distributed import Client, LocalCluster
@@ -42,7 +42,7 @@ def _positive_int(name: str, value: object) -> int | None:
 
 
 class DaskExecutor(ProcessExecutor):
-    """Runs activations as Dask tasks.
+    """Runs activations as Dask tasks (``Runtime(executor=DaskExecutor(...))``).
 
     Args:
         address: A Dask scheduler's address (``"host:8786"``); None starts a LocalCluster.
@@ -56,6 +56,9 @@ class DaskExecutor(ProcessExecutor):
         ValueError: A LocalCluster setting given with an address, or out of range.
         TypeError: A setting of the wrong type.
     """
+
+    #: ``RemoteOptions.resources`` become the tasks' Dask worker resources.
+    takes_resources: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -94,7 +97,7 @@ class DaskExecutor(ProcessExecutor):
             threads_per_worker=self._threads_per_worker or 1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address="127.0.0.1:0",  # a free port: never a clash
         )
         client = Client(self._cluster, set_as_default=False)  # type: ignore[no-untyped-call]
         # Workers on this machine: results come straight from them, sparing the scheduler
@@ -109,8 +112,8 @@ class DaskExecutor(ProcessExecutor):
         # Pickled here, in the drainer: inputs that cannot travel fail this attempt now, and
         # Dask carries one bytes object instead of walking nested data at every hop.
         packed = cloudpickle.dumps(tuple(per_activation), protocol=pickle.HIGHEST_PROTOCOL)
-        options = getattr(activation._node.routine, "remote", None)
-        resources = getattr(options, "resources", None)
+        options = activation._node.remote
+        resources = options.resources if options is not None else None
         return dispatch.send(activation.routine_id, [token, blob, packed], resources)
 
     def _lost(self, pool: Any, exc: BaseException) -> None:

@@ -1,6 +1,6 @@
 """Routines on a Dask cluster: workers that die, errors that travel, the job the logic sees.
 
-One LocalCluster (2 worker processes, 4 threads each) serves the whole module; routines
+One LocalCluster (2 worker processes, 4 threads and one "GPU" each) serves the module; routines
 reach it with ``set_executor("dask://<its address>")``. Its scheduler gives up on a task
 after two worker deaths (``allowed-failures`` 1), so that ``KilledWorker`` comes quickly.
 """
@@ -16,12 +16,22 @@ from typing import Any
 
 import pytest
 
-from routilux import ErrorHandler, ErrorStrategy, Flow, JobStatus, Routine, Runtime
+from routilux import (
+    ErrorHandler,
+    ErrorStrategy,
+    Flow,
+    JobStatus,
+    RemoteOptions,
+    Routine,
+    Runtime,
+)
 from routilux.core.context import get_current_job, get_current_job_id
 from tests.flows import Collect
 
 dask = pytest.importorskip("dask")
 distributed = pytest.importorskip("distributed")
+
+from routilux.executors.dask import DaskExecutor  # noqa: E402  (needs routilux[dask])
 
 
 @pytest.fixture(scope="module")
@@ -32,9 +42,10 @@ def cluster() -> Iterator[Any]:
         distributed.LocalCluster(
             n_workers=2,
             threads_per_worker=4,
+            resources={"GPU": 1},
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address="127.0.0.1:0",  # a free port: never a clash
         ) as local,
     ):
         yield local
@@ -268,3 +279,69 @@ def test_remote_activations_in_flight_are_not_bounded_by_the_runtime_s_threads(
         assert [job.status for job in jobs] == [JobStatus.COMPLETED] * 6
     assert sorted(point["n"] for point in state.shared_log) == list(range(6))
     assert sorted(capsys.readouterr().out.splitlines()) == [f"met {n}" for n in range(6)]
+
+
+class AsksForItsResources(Routine):
+    """Emits the worker resources its own Dask task was given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.add_slot("input")
+        self.add_event("output", ["resources"])
+
+    def logic(self, input: list[Any], policy_message: Any, worker_state: Any) -> None:
+        worker = distributed.get_worker()
+        task = worker.state.tasks[worker.get_current_task()]
+        self.emit("output", resources=dict(task.resource_restrictions or {}))
+
+
+def test_resources_in_a_routine_s_options_are_asked_of_dask(cluster: Any) -> None:
+    flow = Flow("dask-resources")
+    asks = AsksForItsResources()
+    asks.set_remote(RemoteOptions(executor=address_of(cluster), resources={"GPU": 1}))
+    flow.add_routine(asks, "asks")
+    flow.add_routine(Collect(), "sink")
+    flow.connect("asks", "output", "sink", "input")
+    with Runtime(thread_pool_size=2) as runtime:
+        state, job = runtime.post(flow, "asks", "input", {})
+        assert job.wait(60)
+        assert job.status is JobStatus.COMPLETED
+    assert state.shared_log == [{"resources": {"GPU": 1}}]
+
+
+def test_a_runtime_given_a_dask_executor_runs_remote_routines_on_its_local_cluster() -> None:
+    flow = Flow("dask-default")
+    asks = AsksForItsResources()
+    asks.set_remote(True)
+    flow.add_routine(asks, "asks")
+    flow.add_routine(Collect(), "sink")
+    flow.connect("asks", "output", "sink", "input")
+    executor = DaskExecutor(n_workers=1, threads_per_worker=2)
+    with Runtime(thread_pool_size=2, executor=executor) as runtime:
+        state, job = runtime.post(flow, "asks", "input", {})
+        assert job.wait(60)
+        assert job.status is JobStatus.COMPLETED, repr(job.error.__cause__ if job.error else None)
+    assert state.shared_log == [{"resources": {}}]
+
+
+@pytest.mark.parametrize(
+    ("settings", "error", "match"),
+    [
+        ({"n_workers": 0}, ValueError, r"n_workers=\.\.\.\) must be >= 1, got 0"),
+        ({"threads_per_worker": "4"}, TypeError, r"threads_per_worker=\.\.\.\) must be an int"),
+        ({"n_workers": True}, TypeError, "must be an int, got bool"),
+        (
+            {"address": "sched:8786", "n_workers": 2},
+            ValueError,
+            "with an address the cluster is yours to size",
+        ),
+        ({"scatter_above": 1.5}, TypeError, "scatter_above"),
+    ],
+)
+def test_dask_executor_settings_are_checked(
+    settings: dict[str, Any], error: type[Exception], match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        DaskExecutor(**settings)
+    with pytest.raises(TypeError, match="workers"):
+        DaskExecutor(workers=2)  # type: ignore[call-arg]
