@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -208,7 +209,9 @@ class Big(Routine):
         self.emit("output", n=self.table[input[0]["n"]])
 
 
-def test_a_large_routine_is_put_on_every_worker_once(cluster: Any) -> None:
+def test_a_large_routine_is_put_on_every_worker_once_and_again_when_it_changes(
+    cluster: Any,
+) -> None:
     flow = Flow("dask-big")
     big = Big()
     big.set_executor(address_of(cluster))
@@ -235,6 +238,14 @@ def test_a_large_routine_is_put_on_every_worker_once(cluster: Any) -> None:
         assert len(held) == 1
         [workers] = held.values()
         assert len(workers) == 2
+        # Changed and started again: the new routine is scattered, and used.
+        big.table = bytes(reversed(range(256))) * 2048
+        state = runtime.exec(flow)
+        _, job = runtime.post(flow, "big", "input", {"n": 0})
+        assert job.wait(60)
+        assert state.shared_log == [{"n": 255}]
+        scattered = [key for key in client.who_has() if not str(key).startswith("big-")]
+        assert len(scattered) == 2
 
 
 class Meets(Routine):
@@ -345,3 +356,36 @@ def test_dask_executor_settings_are_checked(
         DaskExecutor(**settings)
     with pytest.raises(TypeError, match="workers"):
         DaskExecutor(workers=2)  # type: ignore[call-arg]
+
+
+class EmitsALock(Routine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.add_slot("input")
+        self.add_event("output", ["lock"])
+
+    def logic(self, input: list[Any], policy_message: Any, worker_state: Any) -> None:
+        self.emit("output", lock=threading.Lock())
+
+
+def test_data_that_cannot_travel_fails_the_job_naming_the_routine_never_hangs(
+    cluster: Any,
+) -> None:
+    flow = Flow("dask-unpicklable")
+    emits = EmitsALock()
+    emits.set_executor(address_of(cluster))
+    flow.add_routine(emits, "emits")
+    flow.add_routine(Collect(), "sink")
+    flow.connect("emits", "output", "sink", "input")
+    with Runtime(thread_pool_size=2) as runtime:
+        # Going out: an input that cannot be pickled fails in the driver, before Dask.
+        _, going = runtime.post(flow, "emits", "input", {"lock": threading.Lock()})
+        # Coming back: the logic emitted something that cannot be pickled.
+        state, coming = runtime.post(flow, "emits", "input", {})
+        assert going.wait(60)
+        assert coming.wait(60)
+    for job in (going, coming):
+        assert job.status is JobStatus.FAILED
+        assert "'emits'" in str(job.error)
+        assert "pickle" in str(job.error.__cause__ if job.error is not None else None)
+    assert state.shared_log == []
