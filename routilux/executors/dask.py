@@ -90,7 +90,9 @@ class DaskExecutor(ProcessExecutor):
     def _start_pool(self) -> Any:
         if self._address is not None:
             client = Client(self._address, set_as_default=False)  # type: ignore[no-untyped-call]
-            self._dispatch = Dispatch(client, self._scatter_above, direct=True, push=True)
+            # Its workers may not be reachable from here: large results come through the
+            # scheduler, as Dask's own gather does by default.
+            self._dispatch = Dispatch(client, self._scatter_above, direct=False, push=True)
             return client
         self._cluster = LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=self._n_workers or os.cpu_count() or 1,

@@ -320,19 +320,52 @@ def test_resources_in_a_routine_s_options_are_asked_of_dask(cluster: Any) -> Non
     assert state.shared_log == [{"resources": {"GPU": 1}}]
 
 
-def test_a_runtime_given_a_dask_executor_runs_remote_routines_on_its_local_cluster() -> None:
-    flow = Flow("dask-default")
-    asks = AsksForItsResources()
-    asks.set_remote(True)
-    flow.add_routine(asks, "asks")
+class Repeats(Routine):
+    """Emits ``text`` repeated ``times`` times: a small result, or a large one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.add_slot("input")
+        self.add_event("output", ["text"])
+
+    def logic(self, input: list[Any], policy_message: Any, worker_state: Any) -> None:
+        self.emit("output", text=input[0]["text"] * input[0]["times"])
+
+
+def repeat_flow(name: str, options: RemoteOptions | bool) -> Flow:
+    flow = Flow(name)
+    repeats = Repeats()
+    repeats.set_remote(options)
+    flow.add_routine(repeats, "repeats")
     flow.add_routine(Collect(), "sink")
-    flow.connect("asks", "output", "sink", "input")
+    flow.connect("repeats", "output", "sink", "input")
+    return flow
+
+
+def run_small_and_large(runtime: Runtime, flow: Flow) -> list[int]:
+    """Lengths of the texts of two jobs: one result pushed back, one gathered (too large)."""
+    state = runtime.exec(flow)
+    jobs = [
+        runtime.post(flow, "repeats", "input", {"text": "ab", "times": times})[1]
+        for times in (3, 100_000)
+    ]
+    for job in jobs:
+        assert job.wait(60)
+        assert job.status is JobStatus.COMPLETED, job.error
+    return sorted(len(point["text"]) for point in state.shared_log)
+
+
+def test_small_and_large_results_come_back_from_a_cluster_at_an_address(cluster: Any) -> None:
+    flow = repeat_flow("dask-sizes", RemoteOptions(executor=address_of(cluster)))
+    with Runtime(thread_pool_size=2) as runtime:
+        assert run_small_and_large(runtime, flow) == [6, 200_000]
+
+
+def test_a_runtime_given_a_dask_executor_runs_remote_routines_on_its_local_cluster() -> None:
+    flow = repeat_flow("dask-default", True)
     executor = DaskExecutor(n_workers=1, threads_per_worker=2)
     with Runtime(thread_pool_size=2, executor=executor) as runtime:
-        state, job = runtime.post(flow, "asks", "input", {})
-        assert job.wait(60)
-        assert job.status is JobStatus.COMPLETED, repr(job.error.__cause__ if job.error else None)
-    assert state.shared_log == [{"resources": {}}]
+        assert run_small_and_large(runtime, flow) == [6, 200_000]
 
 
 @pytest.mark.parametrize(
