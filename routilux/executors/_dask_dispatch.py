@@ -200,8 +200,14 @@ class Dispatch:
                     first = await finished.__anext__()  # type: ignore[no-untyped-call]
                 except StopAsyncIteration:
                     return
-                more = finished.next_batch(block=False)  # type: ignore[no-untyped-call]
-                await self._gather([first, *more])
+                batch = [first, *finished.next_batch(block=False)]  # type: ignore[no-untyped-call]
+                try:
+                    await self._gather(batch)
+                except Exception as exc:  # never leave an activation without an answer
+                    for future in batch:
+                        task = self._sent.pop(future.key, None)
+                        if task is not None:
+                            self._deliver(task, None, exc)
         finally:
             self._collecting = False
 
