@@ -56,6 +56,12 @@ def address_of(cluster: Any) -> str:
     return "dask://" + cluster.scheduler_address.removeprefix("tcp://")
 
 
+def wait_for_both_workers(cluster: Any) -> None:
+    """After a test killed workers: the next tests need both back (their nannies restart
+    them), e.g. to find a scattered routine on each."""
+    cluster.wait_for_workers(2, timeout=120)
+
+
 class KillsItsWorker(Routine):
     """SIGKILLs the process it runs in: the first time only, or always (``config always``).
 
@@ -99,6 +105,7 @@ def test_a_worker_killed_mid_activation_is_run_again_and_recorded_once(
         ("dies", 1, [["output", {"n": 5}]]),
         ("sink", 1, []),
     ]
+    wait_for_both_workers(cluster)
 
 
 def test_killed_worker_reaches_the_error_strategy_with_its_cause(
@@ -116,6 +123,7 @@ def test_killed_worker_reaches_the_error_strategy_with_its_cause(
     assert job.status is JobStatus.FAILED
     cause = job.error.__cause__ if job.error is not None else None
     assert isinstance(cause, distributed.KilledWorker)
+    wait_for_both_workers(cluster)
 
 
 class Raises(Routine):
