@@ -9,6 +9,8 @@ activations at once in its threads, so everything an activation records is kept 
 from __future__ import annotations
 
 import io
+import multiprocessing
+import multiprocessing.connection
 import os
 import pickle
 import socket
@@ -69,6 +71,24 @@ class _CapturedStdout(io.TextIOBase):
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.original, name)
+
+
+def exit_with_parent() -> None:
+    """Pool-process initializer: end this process when the driver's process ends.
+
+    A driver killed with SIGKILL cannot shut its pool down, and an idle pool process never
+    notices on its own: it would wait for work for ever. A daemon thread waits on the parent's
+    sentinel instead (it becomes ready when the parent is gone) and exits the process then.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(0)  # the driver is gone: nothing here is worth finishing
+
+    threading.Thread(target=watch, name="routilux-parent-watch", daemon=True).start()
 
 
 def _capture_stdout() -> None:

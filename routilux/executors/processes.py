@@ -27,7 +27,7 @@ import cloudpickle
 
 from routilux.core._context import current_activation
 from routilux.core.errors import ConfigurationError
-from routilux.executors._child import run_activation
+from routilux.executors._child import exit_with_parent, run_activation
 from routilux.executors._main_guard import refuse_unguarded_main
 
 if TYPE_CHECKING:
@@ -219,7 +219,9 @@ class ProcessExecutor:
         # spawn: a fresh interpreter per process, safe in a multi-threaded driver (fork would
         # copy locks that other threads hold).
         return ProcessPoolExecutor(
-            self._max_workers, mp_context=multiprocessing.get_context("spawn")
+            self._max_workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=exit_with_parent,  # a killed driver leaves no process behind
         )
 
     def _send(self, pool: Any, activation: ActivationRecord, *args: Any) -> Any:
