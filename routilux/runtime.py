@@ -218,7 +218,7 @@ class Runtime(Engine):
                 timeout=timeout,
             )
         finally:
-            recorder.posted()  # commits the post, outside the worker's lock
+            recorder.posting(None)
 
     post.__doc__ = Engine.post.__doc__
 

@@ -73,7 +73,7 @@ class StoreRecorder(Observer):
         self._holds: dict[str, Callable[[], None]] = {}
         self._closing = False
         self._released: list[str] = []
-        # This thread's post in progress (see posting): its data's JSON, then its write.
+        # The JSON of the data this thread is posting (see posting).
         self._local = threading.local()
         self._prior_attempts: dict[tuple[str, str, str], int] = {}
         self._forks: dict[str, tuple[int, int, list[tuple[str, str]]]] = {}
@@ -269,19 +269,15 @@ class StoreRecorder(Observer):
 
     # -- data in slots -----------------------------------------------------------------------
 
-    def posting(self, data_json: str) -> None:
+    def posting(self, data_json: str | None) -> None:
         """This thread is about to post data whose JSON is ``data_json`` (encoded by the
-        caller to refuse what cannot be stored): its write is queued under the worker's lock
-        and committed by :meth:`posted`, once the lock is released."""
-        self._local.post = [data_json, None]
+        caller, to refuse what cannot be stored before anything is queued): its write uses
+        that text instead of encoding the data again. None: the post is over.
 
-    def posted(self) -> None:
-        """The post begun by :meth:`posting` returned (or raised): commit its write now, so
-        that ``post()`` returns only once its data is in the store."""
-        post, self._local.post = self._local.post, None
-        if post is not None and post[1] is not None:
-            self._queue.flush(post[1])
-            self._check_failures()
+        The post's write is committed under the worker's lock, before any drainer can take
+        the data: logic never runs for a post that a crash could still lose.
+        """
+        self._local.post = data_json
 
     def slot_received(self, worker: Worker, routine_id: str, slot: str, item: QueuedItem) -> None:
         if get_current_job() is item.job:
@@ -289,13 +285,11 @@ class StoreRecorder(Observer):
             # Until then whatever consumes or drops it waits (see CommitQueue).
             self._queue.unsettled.add(item.uid)
             return
-        post = getattr(self._local, "post", None)
+        data_json = getattr(self._local, "post", None)
         try:
-            if post is not None and post[1] is None:
-                # The post of this thread (see posting): committed once the call returns.
-                post[1] = self._write_posted(routine_id, slot, item, post[0], commit=False)
-                return
-            self._write_posted(routine_id, slot, item)
+            if data_json is not None:
+                self._local.post = None  # this thread's post (see posting): one item
+            self._write_posted(routine_id, slot, item, data_json)
         except Exception as exc:
             # Raising here would corrupt the worker's accounting: the job fails instead.
             _log.warning("could not record data posted to %s.%s: %r", routine_id, slot, exc)
@@ -304,18 +298,13 @@ class StoreRecorder(Observer):
         self._check_failures()
 
     def _write_posted(
-        self,
-        routine_id: str,
-        slot: str,
-        item: QueuedItem,
-        data: str | None = None,
-        commit: bool = True,
-    ) -> Write | None:
-        """Queue the write of data put in from outside (and commit it, with ``commit``)."""
+        self, routine_id: str, slot: str, item: QueuedItem, data: str | None = None
+    ) -> None:
+        """Commit the write of data put in from outside (``data``: its JSON, if known)."""
         store, queue = self.store, self._queue
         item_id = store.item_id(item.uid)
         if item_id == item.uid:
-            return None  # resumed data: already in the store
+            return  # resumed data: already in the store
         job = item.job
         assert job is not None
         if data is None:
@@ -323,12 +312,10 @@ class StoreRecorder(Observer):
         with self._lock:
             track = queue.tracks.get(job.job_id)
             if track is None:
-                return None
+                return
             write = PostedWrite(track, [(item_id, routine_id, slot, data)])
             queue.enqueue_locked(write)
-        if commit:
-            queue.flush(write)
-        return write
+        queue.flush(write)
 
     def slot_dropped(self, worker: Worker, routine_id: str, slot: str, item: QueuedItem) -> None:
         # Called under the worker's lock. Data whose activation is not committed yet is

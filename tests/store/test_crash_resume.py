@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from routilux import SqliteStore
 from tests.store.conftest import postgres_spec
 from tests.store.crash_check import (
     COUNTER_ITEMS,
@@ -17,6 +21,7 @@ from tests.store.crash_check import (
 )
 
 KILLS = 20
+REPO = Path(__file__).resolve().parents[2]
 SEED = 20240601  # each kill's delay comes from Random(SEED + i): failures reproduce
 
 
@@ -97,3 +102,41 @@ def test_worker_state_in_postgres_is_exact_after_a_kill(kill: int, tmp_path: Pat
     for url in postgres_spec():
         audit = crash_and_resume_counter(tmp_path, random.Random(SEED + 2000 + kill), url)
         assert audit.ok, audit
+
+
+_EXITS_AT_ONCE = """
+import os, sys
+from routilux import Flow, Routine, Runtime
+
+class Crash(Routine):
+    def __init__(self):
+        super().__init__()
+        self.add_slot("inp")
+
+    def logic(self, inp, policy_message, worker_state):
+        os._exit(1)  # the process dies in the first activation of the posted job
+
+flow = Flow("crash")
+flow.add_routine(Crash(), "crash")
+with Runtime(thread_pool_size=2, store=sys.argv[1]) as runtime:
+    for n in range(20):
+        runtime.post(flow, "crash", "inp", {"n": n})
+"""
+
+
+def test_logic_never_runs_for_a_post_that_is_not_in_the_store(tmp_path: Path) -> None:
+    # Whatever moment the process dies at, data whose logic ran is in the file: the job
+    # stays there, unfinished, for resume() to run again.
+    script, path = tmp_path / "crash.py", tmp_path / "jobs.db"
+    script.write_text(_EXITS_AT_ONCE)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), *sys.path])}
+    for _ in range(5):
+        path.unlink(missing_ok=True)
+        done = subprocess.run([sys.executable, str(script), str(path)], env=env, timeout=60)
+        assert done.returncode == 1
+        with SqliteStore(path) as store:
+            unfinished = store.jobs(unfinished=True)
+            assert len(unfinished) >= 1
+            for job in unfinished:
+                # Its posted data is there, waiting to be run again.
+                assert [item.consumed_by for item in store.items(job.job_id)] == [None]
