@@ -34,6 +34,7 @@ from routilux.core.output import (
 )
 from routilux.core.policies import Decision
 from routilux.core.registry import FlowRegistry
+from routilux.core.remote import RemoteOptions, remote
 from routilux.core.routine import Routine
 from routilux.core.slot import Slot
 from routilux.core.state import WorkerState, WorkerStatus
@@ -60,6 +61,7 @@ __all__ = [
     "JobState",
     "JobStatus",
     "Observer",
+    "RemoteOptions",
     "RoutedStdout",
     "RoutiluxError",
     "Routine",
@@ -82,6 +84,7 @@ __all__ = [
     "install_routed_stdout",
     "load_flow",
     "register_routine",
+    "remote",
     "save_flow",
     "uninstall_routed_stdout",
 ]

@@ -17,6 +17,7 @@ from routilux.core.errors import ConfigurationError, StateError
 from routilux.core.flow import Flow
 from routilux.core.job import JobContext
 from routilux.core.registry import FlowRegistry
+from routilux.core.remote import RemoteExecutor
 from routilux.core.state import WorkerState
 from routilux.debug.session import DebugSession
 from routilux.store.codec import encode
@@ -45,8 +46,13 @@ class Runtime(Engine):
             A store opened from a path or a URL is closed by :meth:`shutdown`. None (the
             default): no recording.
         clock: What delays are measured on (``routilux.core.clock.ManualClock`` in tests).
-        executor: A ``concurrent.futures.Executor`` for drainer threads (default: the
-            runtime's own daemon threads).
+        executor: Where remote routines run when their options name no executor
+            (``routine.set_remote(True)``, ``flow.set_remote(True)``, ``@remote``):
+            ``"processes"``, ``"dask"``, ``"dask://host:port"`` or an executor object
+            such as ``DaskExecutor(address=None)`` (closed by :meth:`shutdown`). A
+            ``concurrent.futures.Executor`` instead runs the drainer threads (default: the
+            runtime's own daemon threads). See the guide's "Running logic in processes or
+            on Dask".
         max_idle_workers: How many finished one-request workers to keep (see :meth:`exec`).
 
     The parts: :meth:`debug` opens a :class:`~routilux.debug.DebugSession` on a flow's
@@ -66,7 +72,7 @@ class Runtime(Engine):
         registry: FlowRegistry | None = None,
         store: StoreLike | None = None,
         clock: Clock | None = None,
-        executor: Executor | None = None,
+        executor: Executor | str | RemoteExecutor | None = None,
         max_idle_workers: int = DEFAULT_MAX_IDLE_WORKERS,
     ) -> None:
         is_store_object = hasattr(store, "write_batch") and hasattr(store, "history")
@@ -177,23 +183,42 @@ class Runtime(Engine):
         block: bool | None = None,
         timeout: float | None = None,
     ) -> tuple[WorkerState, JobContext]:
-        if self._recorder is not None:
-            # Checked before queuing: a post the store cannot record is refused, not lost.
-            encode(data, f"data posted to routine {routine_id!r} slot {slot_name!r}")
-            encode(metadata, f"metadata of a job posted to {routine_id!r}")
-            if job_id is not None:
-                self._recorder.expect_known_id(job_id)
-        return super().post(
-            flow,
-            routine_id,
-            slot_name,
-            data,
-            worker_id,
-            metadata=metadata,
-            job_id=job_id,
-            block=block,
-            timeout=timeout,
+        recorder = self._recorder
+        if recorder is None:
+            return super().post(
+                flow,
+                routine_id,
+                slot_name,
+                data,
+                worker_id,
+                metadata=metadata,
+                job_id=job_id,
+                block=block,
+                timeout=timeout,
+            )
+        # Checked before queuing: a post the store cannot record is refused, not lost.
+        data_json = encode(  # as the worker queues it: None is an empty dict
+            {} if data is None else data,
+            f"data posted to routine {routine_id!r} slot {slot_name!r}",
         )
+        encode(metadata, f"metadata of a job posted to {routine_id!r}")
+        if job_id is not None:
+            recorder.expect_known_id(job_id)
+        recorder.posting(data_json)
+        try:
+            return super().post(
+                flow,
+                routine_id,
+                slot_name,
+                data,
+                worker_id,
+                metadata=metadata,
+                job_id=job_id,
+                block=block,
+                timeout=timeout,
+            )
+        finally:
+            recorder.posted()  # commits the post, outside the worker's lock
 
     post.__doc__ = Engine.post.__doc__
 
@@ -237,7 +262,7 @@ class Runtime(Engine):
 
 
 def _remote_executor(kind: str) -> Any:
-    """The executor for ``routine.set_executor(kind)``; its extra loads only now."""
+    """The executor of remote routines on ``kind``; its extra loads only now."""
     from routilux.executors import make_executor
 
     return make_executor(kind)

@@ -9,6 +9,7 @@ from routilux.core._convention import is_async
 from routilux.core.error_handler import ErrorHandler, ErrorStrategy
 from routilux.core.policies import is_all_slots_ready, is_immediate
 from routilux.core.queue import SlotQueue
+from routilux.core.remote import RemoteOptions
 
 if TYPE_CHECKING:
     from routilux.core._scheduler import Scheduler
@@ -38,7 +39,7 @@ STUB = "stub"
 # Where a node's logic runs (Node.dispatch): in the drainer that decided it (INLINE), in it
 # too but with another drainer started first because the logic blocks (BLOCKING, learnt
 # while running: see _growth.py), awaited on the runtime's event loop (ASYNC), or in a
-# process pool or on Dask, its effects replayed here (REMOTE: routine.set_executor(...)).
+# process pool or on Dask, its effects replayed here (REMOTE: routine.remote, Node.remote).
 INLINE = 0
 BLOCKING = 1
 ASYNC = 2
@@ -65,6 +66,7 @@ class Node:
         "policy",
         "queue_list",
         "queues",
+        "remote",
         "routes",
         "routine",
         "routine_id",
@@ -111,7 +113,9 @@ class Node:
         self.failures = 0
         written = routine.get_logic()
         asynchronous = written is not None and is_async(written)
-        remote = routine.executor is not None
+        # Fixed when the worker starts, like the rest of the node; executors read it.
+        self.remote: RemoteOptions | None = routine.remote
+        remote = self.remote is not None
         self.dispatch = REMOTE if remote else ASYNC if asynchronous else INLINE
         self.max_concurrency: int | None = routine.max_concurrency
         # The event loop's semaphore for max_concurrency (an asyncio object, made by the

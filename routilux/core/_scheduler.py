@@ -451,9 +451,9 @@ class Scheduler(Backpressure):
                     if dispatch == REMOTE:
                         with lock:
                             self._offloaded += 1
-                        kind = node.routine.executor
-                        assert kind is not None
-                        self.runtime._remote_executor(kind).submit(self, activation)
+                        options = node.remote
+                        assert options is not None
+                        self.runtime._remote_executor(options.executor).submit(self, activation)
                         finished = None
                         continue
                     if dispatch == BLOCKING:
@@ -663,13 +663,14 @@ class Scheduler(Backpressure):
         else:
             status = JobStatus.COMPLETED
             self.state.jobs_completed += 1
-        job._finish(status)
+        done = job._finish(status)
         self._jobs.pop(job.job_id, None)
         if not self._jobs and not self._paused and not self._stopped:
             self.state._status = WorkerStatus.IDLE
         for hook in self._hooks.job_finished:
             call_hook(hook, self, job)
-        self.runtime._job_closed()
+        if done:
+            self.runtime._job_closed()  # else when the last hold goes (hold_completion)
 
     def _pause_locked(self) -> None:
         if not self._stopped:

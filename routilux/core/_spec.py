@@ -4,10 +4,12 @@ The shape is upstream Routilux's::
 
     flow_id: pipeline
     error_handler: {strategy: continue}          # optional, for every routine
+    remote: true                                 # optional: RemoteOptions for every routine
     routines:
-      reader: {class: Reader, config: {path: in.txt}}
+      reader: {class: Reader, config: {path: in.txt}, remote: false}
       writer: {class: Writer, policy: {name: batch_size, n: 10},
-               error_handler: {strategy: retry, max_retries: 2}}
+               error_handler: {strategy: retry, max_retries: 2},
+               remote: {executor: processes, max_inflight: 1}}
     connections:
       - {from: reader.out, to: writer.in}
 
@@ -26,14 +28,15 @@ from routilux.core._check import closest
 from routilux.core.error_handler import ErrorHandler
 from routilux.core.errors import ConfigurationError, SerializationError
 from routilux.core.policies import immediate_policy, policy_from_spec, policy_to_spec
+from routilux.core.remote import Choice, from_spec, to_spec
 
 if TYPE_CHECKING:
     from routilux.core.factory import RoutineFactory
     from routilux.core.flow import Flow
     from routilux.core.routine import Routine
 
-TOP_FIELDS = ("flow_id", "routines", "connections", "error_handler")
-ROUTINE_FIELDS = ("class", "config", "error_handler", "policy")
+TOP_FIELDS = ("flow_id", "routines", "connections", "error_handler", "remote")
+ROUTINE_FIELDS = ("class", "config", "error_handler", "policy", "remote")
 CONNECTION_FIELDS = ("from", "to")
 HANDLER_FIELDS = ("strategy", "max_retries", "retry_delay", "retry_backoff", "retryable_exceptions")
 
@@ -57,6 +60,8 @@ def flow_to_dict(flow: Flow, factory: RoutineFactory) -> dict[str, Any]:
     spec: dict[str, Any] = {"flow_id": flow.flow_id}
     if flow.error_handler is not None:
         spec["error_handler"] = _handler_to_dict(flow.error_handler, "error_handler", problems)
+    if flow.remote is not None:
+        spec["remote"] = to_spec(flow.remote)
     spec["routines"] = routines
     spec["connections"] = [
         {"from": f"{c.source_id}.{c.event}", "to": f"{c.target_id}.{c.slot}"}
@@ -99,6 +104,9 @@ def _routine_to_dict(
         problems.append(f"{where}.policy: {policy!r} cannot be written down (only built-in ones)")
     elif policy_spec != "immediate":
         entry["policy"] = policy_spec
+    own = getattr(routine, "_remote_choice", None)  # its class's @remote is not written
+    if own is not None:
+        entry["remote"] = to_spec(own)
     return entry
 
 
@@ -133,7 +141,7 @@ def flow_from_dict(spec: object, factory: RoutineFactory, flow_cls: type[Flow]) 
     elif not isinstance(routines, dict) or not routines:
         problems.append(f"routines: must be a non-empty mapping, got {routines!r:.60}")
         routines = {}
-    plans: dict[str, tuple[type[Routine], dict[str, Any], ErrorHandler | None, Any]] = {}
+    plans: dict[str, tuple[type[Routine], dict[str, Any], ErrorHandler | None, Any, Choice]] = {}
     for routine_id, entry in routines.items():
         plan = _plan_routine(routine_id, entry, factory, problems)
         if plan is not None:
@@ -141,13 +149,15 @@ def flow_from_dict(spec: object, factory: RoutineFactory, flow_cls: type[Flow]) 
     flow_handler = None
     if spec.get("error_handler") is not None:
         flow_handler = _handler_from_spec(spec["error_handler"], "error_handler", problems)
+    flow_remote = _remote_from_spec(spec.get("remote"), "remote", problems)
     wires = _plan_connections(spec.get("connections", []), routines, problems)
     if problems:
         raise _spec_error(flow_id, problems)
     # The structure is sound: create the routines (registered classes only) and wire them.
     flow = flow_cls(flow_id)
     flow.set_error_handler(flow_handler)
-    for routine_id, (cls, config, handler, policy) in plans.items():
+    flow.set_remote(flow_remote)
+    for routine_id, (cls, config, handler, policy, remote) in plans.items():
         routine = cls()
         if config:
             routine.set_config(**config)
@@ -155,6 +165,7 @@ def flow_from_dict(spec: object, factory: RoutineFactory, flow_cls: type[Flow]) 
             routine.set_error_handler(handler)
         if policy is not None:
             routine.set_activation_policy(policy)
+        routine.set_remote(remote)
         flow.add_routine(routine, routine_id)
     for where, (source_id, event, target_id, slot) in wires:
         try:
@@ -168,7 +179,7 @@ def flow_from_dict(spec: object, factory: RoutineFactory, flow_cls: type[Flow]) 
 
 def _plan_routine(
     routine_id: object, entry: object, factory: RoutineFactory, problems: list[str]
-) -> tuple[type[Routine], dict[str, Any], ErrorHandler | None, Any] | None:
+) -> tuple[type[Routine], dict[str, Any], ErrorHandler | None, Any, Choice] | None:
     where = f"routines.{routine_id}"
     if not isinstance(routine_id, str) or not routine_id:
         problems.append(f"routines: a routine id must be a non-empty string, got {routine_id!r}")
@@ -214,9 +225,18 @@ def _plan_routine(
             policy = policy_from_spec(entry["policy"])
         except (ConfigurationError, TypeError) as exc:
             problems.append(f"{where}.policy: {exc}")
+    remote = _remote_from_spec(entry.get("remote"), f"{where}.remote", problems)
     if cls is None:
         return None
-    return cls, config, handler, policy if policy is not None else immediate_policy()
+    return cls, config, handler, policy if policy is not None else immediate_policy(), remote
+
+
+def _remote_from_spec(data: object, where: str, problems: list[str]) -> Choice:
+    try:
+        return from_spec(data)
+    except ConfigurationError as exc:
+        problems.append(f"{where}: {exc}")
+        return None
 
 
 def _handler_from_spec(data: object, where: str, problems: list[str]) -> ErrorHandler | None:

@@ -13,6 +13,20 @@ from routilux.core.clock import Clock, ManualClock, SystemClock
 _log = logging.getLogger("routilux")
 
 
+class DelayedCall:
+    """A call :meth:`DelayedCalls.call_later` will make; :meth:`cancel` drops it."""
+
+    __slots__ = ("callback",)
+
+    def __init__(self, callback: Callable[[], None]) -> None:
+        self.callback: Callable[[], None] | None = callback
+
+    def cancel(self) -> None:
+        """Do not make the call (if not made yet). The callback is released at once, so
+        what it holds is not kept alive until the due time."""
+        self.callback = None
+
+
 class DelayedCalls:
     """A min-heap of (due time, callback) served by one daemon thread, started on first use.
 
@@ -26,24 +40,27 @@ class DelayedCalls:
         self._manual = isinstance(self._clock, ManualClock)
         if isinstance(self._clock, ManualClock):
             self._clock.subscribe(self._poke)
-        self._heap: list[tuple[float, int, Callable[[], None]]] = []
+        self._heap: list[tuple[float, int, DelayedCall]] = []
         self._order = itertools.count()
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
         self._closed = False
 
-    def call_later(self, delay: float, callback: Callable[[], None]) -> None:
+    def call_later(self, delay: float, callback: Callable[[], None]) -> DelayedCall:
+        """Call ``callback`` in the timer thread once ``delay`` seconds have passed."""
+        call = DelayedCall(callback)
         with self._cond:
             if self._closed:
-                return
+                return call
             due = self._clock.monotonic() + delay
-            heapq.heappush(self._heap, (due, next(self._order), callback))
+            heapq.heappush(self._heap, (due, next(self._order), call))
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._serve, name="routilux-timers", daemon=True
                 )
                 self._thread.start()
             self._cond.notify()
+        return call
 
     def close(self) -> None:
         """Forget pending calls and stop the thread."""
@@ -69,7 +86,9 @@ class DelayedCalls:
                         self._cond.wait()
                 if self._closed:
                     return
-                _, _, callback = heapq.heappop(self._heap)
+                callback = heapq.heappop(self._heap)[2].callback
+            if callback is None:
+                continue  # cancelled
             try:
                 callback()
             except BaseException:

@@ -17,6 +17,7 @@ from concurrent.futures import Executor
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from routilux.core._executors import RemoteExecutors, split_executor
 from routilux.core._pool import DaemonPool, ExecutorPool
 from routilux.core._timers import DelayedCalls
 from routilux.core.activation import ActivationRecord
@@ -26,6 +27,7 @@ from routilux.core.flow import Flow
 from routilux.core.hooks import Observer
 from routilux.core.job import JobContext
 from routilux.core.registry import FlowRegistry
+from routilux.core.remote import RemoteExecutor
 from routilux.core.state import WorkerState
 from routilux.core.worker import Worker
 
@@ -49,11 +51,16 @@ class Engine:
         registry: Where flow names are looked up (default: ``FlowRegistry.get_instance()``).
         clock: What delays (retry backoff, policies' ``retry_after``) are measured on;
             ``routilux.core.clock.ManualClock`` makes them exact in tests.
-        executor: A ``concurrent.futures.Executor`` to run drainer threads on instead of the
-            engine's own daemon threads (it is not shut down with the engine).
+        executor: Either a ``concurrent.futures.Executor`` to run drainer threads on
+            instead of the engine's own daemon threads (it is not shut down with the
+            engine), or the executor of remote routines whose options name none
+            (``set_remote(True)``): a kind (``"processes"``, ``"dask"``,
+            ``"dask://host:port"``; needs ``remote_executors``) or an object with the
+            methods of :class:`~routilux.core.remote.RemoteExecutor` such as
+            ``DaskExecutor(address=None)`` (closed by :meth:`shutdown`).
         max_idle_workers: How many finished one-request workers to keep (see :meth:`exec`).
-        remote_executors: Makes the executor for routines that ``set_executor(kind)``
-            (processes, Dask); ``routilux.Runtime`` passes the one of ``routilux.executors``.
+        remote_executors: Makes the executor of a kind (processes, Dask) for remote
+            routines; ``routilux.Runtime`` passes the one of ``routilux.executors``.
 
     Use it as a context manager to shut it down on exit::
 
@@ -68,7 +75,7 @@ class Engine:
         *,
         registry: FlowRegistry | None = None,
         clock: Clock | None = None,
-        executor: Executor | None = None,
+        executor: Executor | str | RemoteExecutor | None = None,
         max_idle_workers: int = DEFAULT_MAX_IDLE_WORKERS,
         remote_executors: Callable[[str], Any] | None = None,
     ) -> None:
@@ -80,16 +87,13 @@ class Engine:
             raise TypeError(f"registry must be a FlowRegistry, got {type(registry).__name__}")
         if clock is not None and not callable(getattr(clock, "monotonic", None)):
             raise TypeError("clock must have a monotonic() method (see routilux.core.clock)")
-        if executor is not None and not isinstance(executor, Executor):
-            raise TypeError(
-                f"executor must be a concurrent.futures.Executor, got {type(executor).__name__}"
-            )
+        drainers, default_remote = split_executor(executor, remote_executors)
         self.thread_pool_size = thread_pool_size
         self.registry = registry or FlowRegistry.get_instance()
         self.runtime_id = f"runtime-{next(_engine_ids)}"
         self._pool: DaemonPool | ExecutorPool = (
-            ExecutorPool(executor)
-            if executor is not None
+            ExecutorPool(drainers)
+            if drainers is not None
             else DaemonPool(thread_pool_size, f"routilux-{self.runtime_id}")
         )
         self._timers = DelayedCalls(clock)
@@ -109,8 +113,7 @@ class Engine:
         # in the thread that waits (a pool thread would swallow it).
         self._interrupt: BaseException | None = None
         self._loop: AsyncLoop | None = None  # started with the first async routine
-        self._remote: dict[str, Any] = {}  # kind -> executor, made for the first routine of it
-        self._make_remote = remote_executors
+        self._remote = RemoteExecutors(default_remote, remote_executors)
         self._closed = False
 
     def __repr__(self) -> str:
@@ -253,10 +256,7 @@ class Engine:
             raise ConfigurationError(
                 f"flow {flow_name!r} cannot start:\n" + "\n".join(f"  - {p}" for p in problems)
             )
-        for routine_id, routine in flow_obj.routines.items():
-            if routine.executor is not None:
-                # Pickled now, so an unpicklable routine fails here, naming the attribute.
-                self._remote_executor(routine.executor).prepare(routine, routine_id)
+        self._remote.prepare(flow_obj, flow_name)
         with self._lock:
             if worker_id is None:
                 worker_id = f"{flow_name}-{next(self._worker_ids)}"
@@ -303,26 +303,10 @@ class Engine:
                 loop = self._loop
         return loop
 
-    def _remote_executor(self, kind: str) -> Any:
-        """The executor of routines that ``set_executor(kind)``, made on first use by the
-        factory the runtime was given (``routilux.Runtime`` gives ``routilux.executors``'s;
-        its extra, cloudpickle or Dask, loads only then)."""
-        executor = self._remote.get(kind)
-        if executor is None:
-            make = self._make_remote
-            if make is None:
-                raise ConfigurationError(
-                    f"routines with set_executor({kind!r}) need routilux.Runtime: the engine "
-                    "alone runs logic in its threads and on its event loop"
-                )
-            with self._lock:
-                executor = self._remote.get(kind)
-                if executor is None:
-                    try:
-                        executor = self._remote[kind] = make(kind)
-                    except ImportError as exc:
-                        raise ConfigurationError(str(exc)) from exc
-        return executor
+    def _remote_executor(self, kind: str | None) -> Any:
+        """The executor of remote routines whose options name ``kind`` (None: the engine's
+        default); see :class:`~routilux.core._executors.RemoteExecutors`."""
+        return self._remote.get(kind)
 
     # -- workers -------------------------------------------------------------------------
 
@@ -459,8 +443,7 @@ class Engine:
         if self._loop is not None:
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
             self._loop.close(remaining if wait else 0)
-        for executor in list(self._remote.values()):
-            executor.close(wait)
+        self._remote.close(wait)
         stuck = [a for worker in workers for a in worker.running_activations()]
         if stuck and wait:
             _log.warning(

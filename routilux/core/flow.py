@@ -13,6 +13,7 @@ from routilux.core._spec import flow_from_dict, flow_to_dict
 from routilux.core.connection import Connection
 from routilux.core.errors import ConfigurationError, SerializationError, StateError
 from routilux.core.factory import RoutineFactory
+from routilux.core.remote import RemoteOptions, choice
 
 if TYPE_CHECKING:
     from routilux.core.error_handler import ErrorHandler
@@ -86,6 +87,7 @@ class Flow:
         # A dict used as an ordered set: connect() checks for duplicates in constant time.
         self._connections: dict[Connection, None] = {}
         self._error_handler: ErrorHandler | None = None
+        self._remote: RemoteOptions | None = None
         self._id_suffixes: dict[str, int] = {}  # derived id base -> last number handed out
 
     def __repr__(self) -> str:
@@ -148,6 +150,27 @@ class Flow:
     @property
     def error_handler(self) -> ErrorHandler | None:
         return self._error_handler
+
+    @_check.suggests_keywords
+    def set_remote(self, remote: bool | RemoteOptions | None) -> None:
+        """Run the logic of every routine that did not choose for itself remotely.
+
+        A routine's own ``set_remote()`` (``False`` included) and its class's ``@remote``
+        come first; this applies to the others.
+
+        Args:
+            remote: ``True`` (on the runtime's executor), a :class:`~routilux.RemoteOptions`,
+                or ``False`` / None (the default: routines run in the runtime's threads).
+
+        Raises:
+            TypeError: ``remote`` is none of those (a ConfigurationError too).
+        """
+        self._remote = choice(remote, "remote") or None
+
+    @property
+    def remote(self) -> RemoteOptions | None:
+        """The options of :meth:`set_remote`, or None."""
+        return getattr(self, "_remote", None)  # flows unpickled from older versions
 
     # -- reading -------------------------------------------------------------------------
 
@@ -222,7 +245,7 @@ class Flow:
     @_check.suggests_keywords
     def to_dict(self, factory: RoutineFactory | None = None) -> dict[str, Any]:
         """The flow as a spec: plain data that :meth:`from_dict` and ``routilux.load_flow``
-        read back (``flow_id``, ``routines``, ``connections``, ``error_handler``).
+        read back (``flow_id``, ``routines``, ``connections``, ``error_handler``, ``remote``).
 
         Args:
             factory: Where routine classes are registered by name (default: the process's

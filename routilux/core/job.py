@@ -58,6 +58,7 @@ class JobContext:
 
     __slots__ = (
         "_done",
+        "_holds",
         "_stopped",
         "created_at",
         "error",
@@ -98,18 +99,23 @@ class JobContext:
         self._stopped = False
         # Made on the first wait(): most jobs are never waited on, and an Event is costly.
         self._done: threading.Event | None = None
+        # Observers keeping the finished job from being done (Worker.hold_completion).
+        self._holds = 0
 
     def __repr__(self) -> str:
         return f"<JobContext {self.job_id[:8]} {self.flow_name!r} {self.status.value}>"
 
     @property
     def is_finished(self) -> bool:
-        return self.status.finished
+        """Whether the job is done: finished, and whatever observers hold it for (the
+        store's last checkpoint of it, say) is complete. ``wait()`` returns then."""
+        return self.status.finished and not self._holds
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until the job is finished; return False if ``timeout`` ran out first."""
+        """Block until the job is done (see :attr:`is_finished`); return False if
+        ``timeout`` ran out first."""
         with _done_lock:
-            if self.status.finished:
+            if self.status.finished and not self._holds:
                 return True
             if self._done is None:
                 self._done = threading.Event()
@@ -129,13 +135,32 @@ class JobContext:
         """What ``print()`` wrote inside this job's logic (see ``install_routed_stdout``)."""
         return get_job_output(self.job_id)
 
-    def _finish(self, status: JobStatus) -> None:
+    def _finish(self, status: JobStatus) -> bool:
+        """Set the final ``status``; return whether the job is done now (nothing holds it)."""
         with _done_lock:
             self.status = status
             self.finished_at = time.time()
+            if self._holds:
+                return False
             done = self._done
         if done is not None:
             done.set()
+        return True
+
+    def _hold(self) -> None:
+        with _done_lock:
+            self._holds += 1
+
+    def _release(self) -> bool:
+        """Drop one hold; return whether that made the finished job done."""
+        with _done_lock:
+            self._holds -= 1
+            if self._holds or not self.status.finished:
+                return False
+            done = self._done
+        if done is not None:
+            done.set()
+        return True
 
 
 # Job ids: 32 hex digits, like uuid4().hex, unique across processes (resumed jobs keep their

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import warnings
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from routilux.core import _check
 from routilux.core._context import current_activation
@@ -14,6 +14,7 @@ from routilux.core._names import unknown
 from routilux.core.errors import ConfigurationError, StateError
 from routilux.core.event import Event
 from routilux.core.policies import ActivationPolicy, immediate_policy
+from routilux.core.remote import Choice, RemoteOptions, check_kind, choice
 from routilux.core.slot import Slot
 from routilux.core.worker import emit_in_context
 
@@ -53,6 +54,9 @@ class Routine:
     ['numbers']
     """
 
+    # Set by the @remote class decorator (routilux.core.remote) for every instance.
+    _class_remote: ClassVar[RemoteOptions | None] = None
+
     def __init__(self) -> None:
         self._slots: dict[str, Slot] = {}
         self._events: dict[str, Event] = {}
@@ -61,7 +65,7 @@ class Routine:
         self._policy: ActivationPolicy = immediate_policy()
         self._error_handler: ErrorHandler | None = None
         self._max_concurrency: int | None = None
-        self._executor: str | None = None
+        self._remote_choice: Choice = None  # set_remote(): options, False (local) or none
         self.routine_id: str | None = None
         self.flow: Any = None
 
@@ -219,8 +223,9 @@ class Routine:
     @_check.suggests_keywords
     def set_max_concurrency(self, limit: int | None) -> None:
         """How many activations of this routine's ``async def`` logic may be awaited at
-        once, or of its logic in processes may run at once (``set_executor("processes")``),
-        per worker (None, the default: no limit beyond what is queued).
+        once, or of its remote logic may run at once (:meth:`set_remote`; a
+        ``RemoteOptions.max_inflight`` overrides it), per worker (None, the default: no limit
+        beyond what is queued).
 
         Raises:
             TypeError: ``limit`` is not an int or None.
@@ -238,38 +243,67 @@ class Routine:
         return self._max_concurrency
 
     @_check.suggests_keywords
-    def set_executor(self, executor: str | None) -> None:
-        """Where this routine's logic runs: ``"processes"`` (a pool of processes, one per
-        core, for CPU-bound logic; needs ``routilux[processes]``), ``"dask"`` (a Dask
-        LocalCluster started with the runtime's first such routine) or
-        ``"dask://host:8786"`` (an existing Dask scheduler; both need ``routilux[dask]``),
-        or None / ``"threads"`` (the default: the runtime's threads, or its event loop for
-        ``async def`` logic).
+    def set_remote(self, remote: bool | RemoteOptions | None) -> None:
+        """Run this routine's logic elsewhere: in a pool of processes or on Dask.
+
+        Args:
+            remote: ``True`` (on the runtime's executor, ``Runtime(executor=...)``), a
+                :class:`~routilux.RemoteOptions` (which executor, how many at once, a
+                timeout per attempt, Dask resources), ``False`` (in the runtime's threads,
+                whatever its class or flow say) or None (the default: no choice of its own;
+                its class's ``@remote``, else its flow's ``set_remote()``, decides).
 
         Remote logic gets a pickled copy of the routine (without its flow), its inputs and a
         snapshot of the worker state; its emits, state writes and printed text take effect
-        when it returns. ``step()`` runs it in this process.
+        when it returns. ``step()`` runs it in this process. See the guide's "Running logic
+        in processes or on Dask".
+
+        Raises:
+            TypeError: ``remote`` is none of those (a ConfigurationError too).
+        """
+        self._remote_choice = choice(remote, "remote")
+
+    @property
+    def remote(self) -> RemoteOptions | None:
+        """The options this routine runs remotely with, or None if it runs in the runtime's
+        threads: its own choice (:meth:`set_remote`), else its class's (``@remote``), else
+        its flow's (``Flow.set_remote``)."""
+        chosen = getattr(self, "_remote_choice", None)  # routines pickled by older versions
+        if chosen is None:
+            chosen = type(self)._class_remote
+        if chosen is None and self.flow is not None:
+            chosen = getattr(self.flow, "remote", None)
+        return chosen or None
+
+    @_check.suggests_keywords
+    def set_executor(self, executor: str | None) -> None:
+        """Shorthand for :meth:`set_remote`: ``"processes"``, ``"dask"`` or
+        ``"dask://host:8786"`` is ``set_remote(RemoteOptions(executor=executor))``;
+        ``"threads"`` is ``set_remote(False)`` and None is ``set_remote(None)``.
 
         Raises:
             ConfigurationError: ``executor`` is not one of those.
         """
-        if executor == "threads":
-            executor = None
-        if not (
-            executor is None
-            or executor in ("processes", "dask")
-            or (isinstance(executor, str) and executor.startswith("dask://") and executor[7:])
-        ):
-            raise ConfigurationError(
-                "executor must be 'processes', 'dask', 'dask://host:port', 'threads' or None, "
-                f"got {executor!r}"
-            )
-        self._executor = executor
+        if executor is None:
+            self.set_remote(None)
+        elif executor == "threads":
+            self.set_remote(False)
+        else:
+            try:
+                kind = check_kind(executor)
+            except ConfigurationError:
+                raise ConfigurationError(
+                    "executor must be 'processes', 'dask', 'dask://host:port', 'threads' or "
+                    f"None, got {executor!r}"
+                ) from None
+            self.set_remote(RemoteOptions(executor=kind))
 
     @property
     def executor(self) -> str | None:
-        """Where the logic runs if not on the runtime's threads (see :meth:`set_executor`)."""
-        return getattr(self, "_executor", None)  # routines unpickled from older versions
+        """The executor this routine's options name (see :meth:`set_remote`), or None: it
+        runs in the runtime's threads, or remotely on the runtime's executor."""
+        options = self.remote
+        return options.executor if options is not None else None
 
     # -- configuration -------------------------------------------------------------------
 

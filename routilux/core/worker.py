@@ -15,7 +15,7 @@ import contextlib
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from routilux.core._hook_table import call_hook
@@ -321,6 +321,25 @@ class Worker(Scheduler):
             for hook in self._hooks.slot_dropped:
                 call_hook(hook, self, routine_id, slot, item)
         return item.data
+
+    def hold_completion(self, job: JobContext) -> Callable[[], None]:
+        """Keep ``job`` from being done until the returned function is called (call it once).
+
+        While held, a job that finished has its final ``status`` but is not done yet: its
+        ``wait()`` blocks, ``is_finished`` is False, and the runtime counts it as unfinished
+        (``wait_until_all_jobs_finished``, ``shutdown``). The store holds each job it records
+        until the job's last checkpoint is committed, so that a job whose ``wait()`` returned
+        is entirely in the file. Observers call it from ``job_started``; it takes no lock the
+        worker holds.
+        """
+        job._hold()
+        runtime = self.runtime
+
+        def release() -> None:
+            if job._release():
+                runtime._job_closed()
+
+        return release
 
     def running_activations(self) -> list[ActivationRecord]:
         """The activation each live drainer thread took last: at a shutdown that timed out,

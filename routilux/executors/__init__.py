@@ -2,8 +2,8 @@
 
 Importing this package imports nothing optional: :mod:`routilux.executors.processes` needs
 the ``routilux[processes]`` extra (cloudpickle) and :mod:`routilux.executors.dask` the
-``routilux[dask]`` extra; the runtime loads one the first time a flow with a routine that
-opted in (``routine.set_executor("processes")`` or ``"dask"``) starts.
+``routilux[dask]`` extra; the runtime loads one the first time a flow with a remote routine
+on it (``routine.set_remote(...)``, ``Runtime(executor="processes")`` or ``"dask"``) starts.
 """
 
 from __future__ import annotations
@@ -36,5 +36,5 @@ def make_executor(kind: str) -> Any:
         if extra is None:
             raise
         raise ImportError(
-            f"set_executor({kind!r}) needs {exc.name}: pip install 'routilux[{extra}]'"
+            f"executor {kind!r} needs {exc.name}: pip install 'routilux[{extra}]'"
         ) from exc

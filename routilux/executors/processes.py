@@ -21,7 +21,7 @@ import time
 from collections import OrderedDict, deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import cloudpickle
 
@@ -31,6 +31,7 @@ from routilux.executors._child import run_activation
 
 if TYPE_CHECKING:
     from routilux.core._attempts import Attempts
+    from routilux.core._node import Node
     from routilux.core.activation import ActivationRecord
     from routilux.core.routine import Routine
     from routilux.core.state import WorkerState
@@ -86,7 +87,7 @@ def _why_unpicklable(routine: Routine, routine_id: str, exc: BaseException) -> s
             return (
                 f"routine {routine_id!r} cannot run in a process: attribute {name!r} "
                 f"({type(value).__module__}.{type(value).__qualname__}) cannot be pickled; "
-                "open it inside logic, or keep the routine local (set_executor(None))"
+                "open it inside logic, or keep the routine local (set_remote(False))"
             )
     return f"routine {routine_id!r} cannot run in a process: it cannot be pickled ({exc})"
 
@@ -100,6 +101,14 @@ def _snapshot(state: WorkerState) -> dict[str, Any]:
             "shared_data": dict(state.shared_data),
             "shared_log": list(state.shared_log),
         }
+
+
+def _inflight_limit(node: Node) -> int | None:
+    """How many activations of ``node`` may be in the pool at once, or None: no limit."""
+    options = node.remote
+    if options is not None and options.max_inflight is not None:
+        return options.max_inflight
+    return node.max_concurrency
 
 
 def _replay_journal(state: WorkerState, journal: list[tuple[Any, ...]]) -> None:
@@ -123,6 +132,9 @@ class ProcessExecutor:
         max_workers: Processes in the pool (default: one per core).
     """
 
+    #: Whether ``RemoteOptions.resources`` means anything here (Dask worker resources).
+    takes_resources: ClassVar[bool] = False
+
     def __init__(self, max_workers: int | None = None) -> None:
         self._max_workers = max_workers or os.cpu_count() or 1
         self._lock = threading.Lock()
@@ -130,7 +142,8 @@ class ProcessExecutor:
         # id(routine) -> (routine, token, pickled routine), refreshed whenever a worker starts
         # (the routine is kept so that its id is not reused while the entry lives).
         self._payloads: OrderedDict[int, tuple[Routine, str, bytes]] = OrderedDict()
-        # Per node with a max_concurrency: activations in the pool, and those waiting a turn.
+        # Per node with a limit (max_inflight, max_concurrency): activations in the pool, and
+        # those waiting a turn.
         self._inflight: dict[int, int] = {}
         self._waiting: dict[int, deque[tuple[Attempts, ActivationRecord]]] = {}
         self._closed = False
@@ -139,16 +152,24 @@ class ProcessExecutor:
         """Pickle ``routine`` for the pool now, when its flow starts.
 
         Raises:
-            ConfigurationError: It cannot be pickled (naming the attribute), or its logic is
-                ``async def`` (await it on the runtime's loop instead).
+            ConfigurationError: It cannot be pickled (naming the attribute), its logic is
+                ``async def`` (await it on the runtime's loop instead), or its options ask
+                for Dask resources and this executor has none.
         """
         from routilux.core._convention import is_async
 
+        options = routine.remote
+        if options is not None and options.resources and not self.takes_resources:
+            raise ConfigurationError(
+                f"routine {routine_id!r} asks for resources {dict(options.resources)}, which "
+                f"only Dask honours, not {type(self).__name__}: run it with executor='dask' "
+                "or drop resources="
+            )
         logic = routine.get_logic()
         if logic is not None and is_async(logic):
             raise ConfigurationError(
                 f"routine {routine_id!r} has 'async def' logic, which runs on the runtime's "
-                "event loop; drop set_executor('processes') or make the logic plain 'def'"
+                "event loop; keep it local (set_remote(False)) or make the logic plain 'def'"
             )
         blob = dumps(routine, routine_id)
         # Named by content: the same routine started again is not loaded again in a child.
@@ -200,10 +221,11 @@ class ProcessExecutor:
     def submit(self, scheduler: Attempts, activation: ActivationRecord) -> None:
         """Run ``activation`` in the pool (all its attempts); it completes from a callback.
 
-        A routine's ``max_concurrency`` bounds how many of its activations are in the pool at
-        once (per worker); the others wait here, in order.
+        A routine's ``RemoteOptions.max_inflight`` (else its ``max_concurrency``) bounds how
+        many of its activations are in the pool at once (per worker); the others wait here,
+        in order.
         """
-        limit = activation._node.max_concurrency
+        limit = _inflight_limit(activation._node)
         if limit is not None:
             key = id(activation._node)
             with self._lock:
@@ -217,7 +239,7 @@ class ProcessExecutor:
     def _finish(self, scheduler: Attempts, activation: ActivationRecord) -> None:
         """Complete ``activation`` (the scheduler books it) and let the next one in."""
         following: tuple[Attempts, ActivationRecord] | None = None
-        if activation._node.max_concurrency is not None:
+        if _inflight_limit(activation._node) is not None:
             key = id(activation._node)
             with self._lock:
                 waiting = self._waiting.get(key)
@@ -250,7 +272,49 @@ class ProcessExecutor:
         except BaseException as exc:  # shut down, unpicklable, pool broken: the attempt fails
             self._attempt_failed(scheduler, activation, exc, start)
             return
+        timeout = node.remote.timeout if node.remote is not None else None
+        if timeout is not None:
+            self._time_limit(scheduler, activation, future, pool, start, timeout)
+            return
         future.add_done_callback(lambda done: self._done(scheduler, activation, done, pool, start))
+
+    def _time_limit(
+        self,
+        scheduler: Attempts,
+        activation: ActivationRecord,
+        future: Any,
+        pool: Any,
+        start: float,
+        timeout: float,
+    ) -> None:
+        """Settle the attempt with its result or, if ``timeout`` passes first, fail it with
+        a TimeoutError; whichever comes second is ignored (a late result is never routed).
+        The wait is one of the runtime's timers, not a thread."""
+        once = threading.Lock()  # taken by whichever comes first
+        attempt = activation.attempts
+
+        def expired() -> None:
+            if once.acquire(blocking=False):
+                cancel = getattr(future, "cancel", None)
+                if cancel is not None:
+                    cancel()  # frees its place in the pool if it has not started
+                error = TimeoutError(
+                    f"routine {activation.routine_id!r} did not return within its timeout of "
+                    f"{timeout:g} s (attempt {attempt}); a late result is dropped"
+                )
+                self._attempt_failed(scheduler, activation, error, start)
+
+        def returned(done: Any) -> None:
+            if once.acquire(blocking=False):
+                timer.cancel()
+                self._done(scheduler, activation, done, pool, start)
+            elif isinstance(done, Future) and not done.cancelled():
+                late_error = done.exception()
+                if late_error is not None:
+                    self._lost(pool, late_error)  # its process died: forget a broken pool
+
+        timer = scheduler.runtime._timers.call_later(timeout, expired)
+        future.add_done_callback(returned)
 
     def _done(
         self,

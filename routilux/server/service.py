@@ -165,7 +165,7 @@ class FlowService:
     def cancel(self, job_id: str) -> JobContext:
         """Cancel an unfinished job (409 if it already finished)."""
         job = self.job(job_id)
-        if job.is_finished:
+        if job.status.finished:  # its end may still be on its way to the store
             raise ApiError(409, f"job {job_id} is already {job.status}")
         with as_api_errors():
             self.runtime.cancel(job)

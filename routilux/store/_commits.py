@@ -41,6 +41,14 @@ _log = logging.getLogger("routilux.store")
 MAX_BATCH = 64
 """Writes per transaction at most, so one commit stays short."""
 
+GATHER = 0.0005
+"""Seconds the background committer lets writes gather before it commits them: one
+transaction then carries many activations, and a drainer never waits for it."""
+
+MAX_READY = 2048
+"""Ready writes past which a thread that adds one commits instead of leaving it to the
+background committer: the queue cannot grow faster than the file takes it."""
+
 # A round of commits: its rows, its writes, and each track's step before it.
 _Round = tuple[Batch, list[Write], dict[Track, int]]
 
@@ -126,12 +134,24 @@ class CommitQueue:
 
     # -- committing ------------------------------------------------------------------------
 
+    def commit_soon(self, write: Write) -> None:
+        """Have ``write`` committed soon, by the background committer, without waiting for
+        it; unless too much is queued already: then commit (or wait for) it now."""
+        if len(self._ready) > MAX_READY:
+            self.flush(write)
+        else:
+            self.kick()
+
     def kick(self) -> None:
         """Have what is ready committed soon, by a background thread, without waiting.
 
         For activations: the writes of several threads, and of one thread's consecutive
         activations, then share transactions (a committer takes everything ready).
         """
+        if self._committing or self._wake.is_set():
+            # The committer takes what is ready (under the lock) before it stops, and the
+            # background one is due: this write, enqueued before, goes with one of them.
+            return
         if self._thread is None:
             with self.lock:
                 if self._thread is None and not self._closed:
@@ -145,7 +165,10 @@ class CommitQueue:
         wake = self._wake
         while True:
             wake.wait()
+            if not self._closed:
+                time.sleep(GATHER)
             wake.clear()
+            # Checked after clear(): close() sets _closed before it wakes this thread.
             if self._closed:
                 return
             try:
@@ -200,12 +223,14 @@ class CommitQueue:
                 gate.acquire()
                 self._gates.append((write, gate))
             gate.acquire()
-        self._commit_rounds(first)
+        self._commit_rounds(first, write)
 
-    def _commit_rounds(self, round_: _Round | None) -> None:
-        """Commit ``round_`` and the rounds after it until nothing is ready (this thread is
-        the committer until then)."""
+    def _commit_rounds(self, round_: _Round | None, write: Write | None) -> None:
+        """Commit ``round_`` and the rounds after it (this thread is the committer until
+        then): until ``write`` is settled, and while a full round is ready; what is left
+        goes to the background committer, which lets more gather first."""
         lock = self.lock
+        leftover = False
         try:
             while round_ is not None:
                 batch, writes, steps = round_
@@ -232,7 +257,11 @@ class CommitQueue:
                             self._give_up_locked(write, salvage=False)
                     else:
                         self._settle_locked(writes)
-                    round_ = self._take_round_locked()
+                    if (write is None or _settled(write)) and len(self._ready) < MAX_BATCH:
+                        round_ = None
+                        leftover = bool(self._ready)
+                    else:
+                        round_ = self._take_round_locked()
                     if round_ is None:
                         self._committing = False
                         self._idle.notify_all()
@@ -245,6 +274,8 @@ class CommitQueue:
                 self._idle.notify_all()
                 self._open_gates_locked(everyone=True)
             raise
+        if leftover:
+            self.kick()
 
     def _open_gates_locked(self, everyone: bool) -> None:
         """Wake the waiters whose writes are done (or all of them)."""
@@ -283,6 +314,9 @@ class CommitQueue:
         unsettled, waiting = self.unsettled, self._waiting
         for write in writes:
             write.done = True
+            if type(write) is StatusWrite and write.on_done is not None:
+                # Stored as failed if an earlier write of the job could not be (add_to).
+                _call_on_done(write, write.track.failure)
             for uid in write.provides:
                 unsettled.discard(uid)
                 waiters = waiting.pop(uid, None)
@@ -317,6 +351,8 @@ class CommitQueue:
         process, so the file must hold it too.
         """
         write.done = write.void = True
+        if type(write) is StatusWrite and write.on_done is not None:
+            _call_on_done(write, write.failure or RuntimeError("the job's status was not stored"))
         provides = write.provides
         if salvage and isinstance(write, ActivationWrite) and write.states is not None:
             tokens = [uid for uid in provides if uid < 0]
@@ -331,6 +367,15 @@ class CommitQueue:
         track.pending -= 1
         if track.finished and not track.pending and self.tracks.get(track.job_id) is track:
             del self.tracks[track.job_id]
+
+
+def _call_on_done(write: StatusWrite, failure: BaseException | None) -> None:
+    on_done, write.on_done = write.on_done, None
+    assert on_done is not None
+    try:
+        on_done(failure)
+    except Exception:  # the recorder's own code: a bug there must not stop commits
+        _log.exception("could not complete job %s after its last commit", write.track.job_id)
 
 
 def _settled(write: Write) -> bool:

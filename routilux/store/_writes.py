@@ -248,13 +248,21 @@ class AttemptsWrite(Write):
 class StatusWrite(Write):
     """The job's status (running when resumed; completed, failed or cancelled at the end)."""
 
-    __slots__ = ("error", "finished_at", "status")
+    __slots__ = ("error", "finished_at", "on_done", "status")
 
     def __init__(
-        self, track: Track, status: str, finished_at: float | None, error: str | None
+        self,
+        track: Track,
+        status: str,
+        finished_at: float | None,
+        error: str | None,
+        on_done: Callable[[BaseException | None], None] | None = None,
     ) -> None:
         super().__init__(track)
         self.status, self.finished_at, self.error = status, finished_at, error
+        # Called once the status is committed (None) or given up (the cause): the job's
+        # completion waits for it (see StoreRecorder.job_finished).
+        self.on_done = on_done
 
     def add_to(self, batch: Batch, new_act_id: Callable[[], int]) -> None:
         track = self.track

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable
 
 from routilux.core.activation import ActivationRecord
 from routilux.core.error_handler import ErrorStrategy
@@ -60,12 +61,6 @@ class StoreRecorder(Observer):
     """
 
     needs_produced = True  # each activation's row lists the items its emits queued
-    background_commits = False
-    """True: commit activations that are not a job's last in the background, grouped (about
-    twice the throughput); a job whose last step is a policy that declines (a batch not full,
-    a join waiting) may then finish a moment before its last checkpoints are committed (see
-    ``docs/guide/persistence.md``). False (the default): each activation is committed before
-    the worker books it."""
 
     def __init__(self, store: SqliteStore) -> None:
         self.store = store
@@ -73,11 +68,13 @@ class StoreRecorder(Observer):
         self._lock = self._queue.lock
         # Running jobs, to fail one whose writes could not be committed.
         self._live: dict[str, tuple[Worker, JobContext]] = {}
-        # Per job, its activations that started and may not be booked yet (see _last_of_job).
-        self._running: dict[JobContext, set[ActivationRecord]] = {}
-        self._local = threading.local()
+        # Per running job, what lets it be done (Worker.hold_completion): called once its
+        # final status is committed, so a job whose wait() returned is all in the file.
+        self._holds: dict[str, Callable[[], None]] = {}
         self._closing = False
         self._released: list[str] = []
+        # This thread's post in progress (see posting): its data's JSON, then its write.
+        self._local = threading.local()
         self._prior_attempts: dict[tuple[str, str, str], int] = {}
         self._forks: dict[str, tuple[int, int, list[tuple[str, str]]]] = {}
         self._known: dict[str, bool] = {}  # job ids resume is about to hand over
@@ -131,8 +128,10 @@ class StoreRecorder(Observer):
     def job_started(self, worker: Worker, job: JobContext) -> None:
         try:
             self.track(worker)
+            release = worker.hold_completion(job)
             with self._lock:
                 self._live[job.job_id] = (worker, job)
+                self._holds[job.job_id] = release
             self._start_track(worker, job)
         except Exception as exc:
             _log.exception("could not record the start of job %s", job.job_id)
@@ -174,30 +173,54 @@ class StoreRecorder(Observer):
         queue.flush(write)
 
     def job_finished(self, worker: Worker, job: JobContext) -> None:
+        # Called under the worker's lock: nothing here waits for a commit. The job is done
+        # (its wait() returns) once its status, queued after all its other writes, commits.
         queue = self._queue
-        self._running.pop(job, None)
         with self._lock:
             self._live.pop(job.job_id, None)
+            release = self._holds.pop(job.job_id, None)
             track = queue.tracks.get(job.job_id)
-            if track is None or track.finished:
-                return
-            if self._closing and job.status is JobStatus.CANCELLED and job.error is None:
-                # Cancelled by the shutdown: left running in the file, its lease given up
-                # (once its writes are in), so resume() picks it up as after a crash.
-                self._released.append(job.job_id)
-                return
-            error = None if job.error is None else repr(job.error)
-            write = StatusWrite(track, job.status.value, job.finished_at, error)
-            queue.finish_locked(track, write)
-            parked = write.blockers > 0
-            # Forget the attempts of a finished job (a failed job resumed later starts afresh).
-            for k in [k for k in self._prior_attempts if k[0] == job.job_id]:
-                del self._prior_attempts[k]
-        if parked:
-            # Waits for activations committed in the background: commit them now.
-            queue.drain()
-        queue.flush(write)
-        self._check_failures()
+            if track is not None and not track.finished:
+                if self._closing and job.status is JobStatus.CANCELLED and job.error is None:
+                    # Cancelled by the shutdown: left running in the file, its lease given
+                    # up (once its writes are in), so resume() picks it up as after a crash.
+                    self._released.append(job.job_id)
+                    status, finished_at, error = JobStatus.RUNNING.value, None, None
+                else:
+                    status, finished_at = job.status.value, job.finished_at
+                    error = None if job.error is None else repr(job.error)
+                on_done = None if release is None else self._completion(job, release)
+                write = StatusWrite(track, status, finished_at, error, on_done)
+                queue.finish_locked(track, write)
+                release = None
+                # Forget the attempts of a finished job (a failed job resumed later starts
+                # afresh).
+                if self._prior_attempts:
+                    for k in [k for k in self._prior_attempts if k[0] == job.job_id]:
+                        del self._prior_attempts[k]
+        if release is not None:
+            release()  # nothing of it left to commit
+        queue.kick()
+
+    @staticmethod
+    def _completion(
+        job: JobContext, release: Callable[[], None]
+    ) -> Callable[[BaseException | None], None]:
+        """What completes ``job`` once its status is committed, or could not be."""
+
+        def done(failure: BaseException | None) -> None:
+            if failure is not None and job.status is not JobStatus.FAILED:
+                # A checkpoint of it, or its end, is not in the file: it must not look
+                # completed to its waiters.
+                error = CommitError(
+                    f"job {job.job_id}: its checkpoint could not be stored: {failure!r}"
+                )
+                error.__cause__ = failure
+                job.error = error
+                job.status = JobStatus.FAILED
+            release()
+
+        return done
 
     def release_leases(self) -> None:
         """Commit everything queued, stop committing in the background, and give up the
@@ -246,13 +269,32 @@ class StoreRecorder(Observer):
 
     # -- data in slots -----------------------------------------------------------------------
 
+    def posting(self, data_json: str) -> None:
+        """This thread is about to post data whose JSON is ``data_json`` (encoded by the
+        caller to refuse what cannot be stored): its write is queued under the worker's lock
+        and committed by :meth:`posted`, once the lock is released."""
+        self._local.post = [data_json, None]
+
+    def posted(self) -> None:
+        """The post begun by :meth:`posting` returned (or raised): commit its write now, so
+        that ``post()`` returns only once its data is in the store."""
+        post, self._local.post = self._local.post, None
+        if post is not None and post[1] is not None:
+            self._queue.flush(post[1])
+            self._check_failures()
+
     def slot_received(self, worker: Worker, routine_id: str, slot: str, item: QueuedItem) -> None:
         if get_current_job() is item.job:
             # Emitted by the activation running in this thread: written with that activation.
             # Until then whatever consumes or drops it waits (see CommitQueue).
             self._queue.unsettled.add(item.uid)
             return
+        post = getattr(self._local, "post", None)
         try:
+            if post is not None and post[1] is None:
+                # The post of this thread (see posting): committed once the call returns.
+                post[1] = self._write_posted(routine_id, slot, item, post[0], commit=False)
+                return
             self._write_posted(routine_id, slot, item)
         except Exception as exc:
             # Raising here would corrupt the worker's accounting: the job fails instead.
@@ -261,21 +303,32 @@ class StoreRecorder(Observer):
                 self._queue.failed.setdefault(item.job.job_id, exc)
         self._check_failures()
 
-    def _write_posted(self, routine_id: str, slot: str, item: QueuedItem) -> None:
+    def _write_posted(
+        self,
+        routine_id: str,
+        slot: str,
+        item: QueuedItem,
+        data: str | None = None,
+        commit: bool = True,
+    ) -> Write | None:
+        """Queue the write of data put in from outside (and commit it, with ``commit``)."""
         store, queue = self.store, self._queue
         item_id = store.item_id(item.uid)
         if item_id == item.uid:
-            return  # resumed data: already in the store
+            return None  # resumed data: already in the store
         job = item.job
         assert job is not None
-        data = encode(item.data, f"data posted to routine {routine_id!r} slot {slot!r}")
+        if data is None:
+            data = encode(item.data, f"data posted to routine {routine_id!r} slot {slot!r}")
         with self._lock:
             track = queue.tracks.get(job.job_id)
             if track is None:
-                return
+                return None
             write = PostedWrite(track, [(item_id, routine_id, slot, data)])
             queue.enqueue_locked(write)
-        queue.flush(write)
+        if commit:
+            queue.flush(write)
+        return write
 
     def slot_dropped(self, worker: Worker, routine_id: str, slot: str, item: QueuedItem) -> None:
         # Called under the worker's lock. Data whose activation is not committed yet is
@@ -299,8 +352,6 @@ class StoreRecorder(Observer):
     # -- attempts ----------------------------------------------------------------------------
 
     def activation_starting(self, worker: Worker, record: ActivationRecord) -> None:
-        if self.background_commits:
-            self._count_running(record)
         handler = worker.nodes[record.routine_id].error_handler
         if not self._prior_attempts and handler.strategy is not ErrorStrategy.RETRY:
             return
@@ -392,19 +443,16 @@ class StoreRecorder(Observer):
                         queue.void_locked(tokens)
                     if items:
                         queue.void_locked(items)
-        job = record.job
-        if not self.background_commits or write is None:
-            # Committed before the worker books it (with what finished alongside). Without a
-            # write, this commits whatever giving up its emits released.
-            queue.flush(write)
-        elif job is not None and not worker.is_paused and not self._last_of_job(job, record):
-            # Committed soon, by the background committer, in a transaction shared with
-            # whatever else is ready: the worker books it without waiting.
-            queue.kick()
-        else:
-            # The job may finish once this is booked (and job.wait() return), or a debugger
-            # steps it: everything queued goes in first.
+        if worker.is_paused:
+            # A debugger steps the worker: the step it returns is in the file.
             queue.drain()
+        elif write is None:
+            queue.kick()  # what giving up its emits released
+        else:
+            # Committed soon by the background committer, in a transaction shared with
+            # whatever else is ready; the worker books it without waiting (its job is done
+            # only once the job's status, queued after it, is committed).
+            queue.commit_soon(write)
         if unstorable is not None:
             # Data the store cannot hold fails the job whatever the routine's error strategy:
             # a job that went on would complete with a hole in its history.
@@ -418,36 +466,6 @@ class StoreRecorder(Observer):
                     job.error = error
                 worker.cancel_job(job)
         self._check_failures()
-
-    def _count_running(self, record: ActivationRecord) -> None:
-        """Note that ``record`` runs, and that this thread's previous activation is booked."""
-        local = self._local
-        previous = getattr(local, "previous", None)
-        if previous is not None:
-            # The activation this thread ran before is booked by now (a drainer books one and
-            # takes the next under one hold of the worker's lock).
-            previous[0].discard(previous[1])
-            local.previous = None
-        job = record.job
-        if job is not None:
-            running = self._running.get(job)
-            if running is None:
-                running = self._running.setdefault(job, set())
-            running.add(record)  # atomic: no lock
-
-    def _last_of_job(self, job: JobContext, record: ActivationRecord) -> bool:
-        """Whether ``job`` may have nothing in flight but activations (this one included):
-        then it finishes once they are booked, and each of them commits before.
-
-        The running set holds every activation of the job not known to be booked (it
-        leaves the set when its thread starts its next one), so this errs towards True.
-        """
-        running = self._running.get(job)
-        if running is None:
-            return job.inflight <= 1
-        self._local.previous = (running, record)
-        others = len(running) - (record in running)
-        return job.inflight <= others + 1
 
     def _enqueue_activation(
         self,

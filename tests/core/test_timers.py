@@ -41,6 +41,19 @@ def test_a_raising_callback_does_not_stop_the_timer_thread() -> None:
     timers.close()
 
 
+def test_a_cancelled_call_is_never_made_and_the_others_are() -> None:
+    clock = ManualClock()
+    timers = DelayedCalls(clock)
+    ran: list[str] = []
+    done = threading.Event()
+    timers.call_later(1, lambda: ran.append("cancelled")).cancel()
+    timers.call_later(2, lambda: (ran.append("kept"), done.set()))
+    clock.advance(2)
+    assert done.wait(5)
+    assert ran == ["kept"]
+    timers.close()
+
+
 @pytest.mark.parametrize("bad", [float("nan"), -1, "1"])
 def test_a_manual_clock_refuses_to_go_back_or_nowhere(bad: object) -> None:
     with pytest.raises(ValueError, match="seconds"):

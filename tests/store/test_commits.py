@@ -13,8 +13,15 @@ from typing import Any
 
 import pytest
 
-from routilux import ErrorHandler, ErrorStrategy, Flow, Routine, Runtime, SqliteStore
-from routilux.store import StoreRecorder
+from routilux import (
+    ErrorHandler,
+    ErrorStrategy,
+    Flow,
+    Routine,
+    Runtime,
+    SqliteStore,
+    batch_size_policy,
+)
 from routilux.store._commits import CommitQueue
 from routilux.store._writes import ActivationWrite, Batch, PostedWrite, Track
 from tests.store.store_flows import fanout_flow, ring_flow
@@ -127,11 +134,15 @@ def test_a_run_that_built_on_uncommitted_state_commits_after_it_with_its_own_sta
         assert ran[1].wait(WAIT)
         _, second = runtime.post(flow, "b", "inp", {"n": 3})
         assert ran[2].wait(WAIT)
-        assert second.wait(WAIT)
         store = runtime.store
         assert store is not None
-        assert store.history(second.job_id) == []  # waits for the first job's b runs
+        # The second job has run, but its checkpoint waits for the first job's b runs, and
+        # the job is not done (wait() does not return) until its checkpoints are in.
+        assert not second.wait(0.3)
+        assert not second.is_finished
+        assert store.history(second.job_id) == []
         release.set()
+        assert second.wait(WAIT)
         assert first.wait(WAIT)
         late = store.history(first.job_id)
         early = store.history(second.job_id)
@@ -215,10 +226,26 @@ def test_a_failed_transaction_gives_up_its_writes_and_what_waits_on_them(
     assert queue.store.history("job") == []
 
 
-def test_background_commits_keep_every_history_whole_and_a_finished_chain_in_the_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(StoreRecorder, "background_commits", True)
+class _Relay(Routine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.add_slot("inp")
+        self.add_event("out", ["n"])
+
+    def logic(self, inp: list[Any], policy_message: Any, worker_state: Any) -> None:
+        for point in inp:
+            self.emit("out", n=point["n"])
+
+
+def test_a_job_is_done_only_once_all_its_checkpoints_are_in_the_file(tmp_path: Path) -> None:
+    # Activations commit in the background; a job's wait() returns only once its last
+    # checkpoint and its status are committed: for a chain (whose last activation is its
+    # job's last) and for jobs that end on a policy that runs nothing (a batch not full).
+    batching = Flow("batching")
+    batching.add_routine(_Relay(), "src")
+    batching.add_routine(_Relay(), "batch")
+    batching.get_routine("batch").set_activation_policy(batch_size_policy(100))
+    batching.connect("src", "out", "batch", "inp")
     with Runtime(thread_pool_size=4, store=tmp_path / "jobs.db") as runtime:
         store = runtime.store
         assert store is not None
@@ -226,10 +253,17 @@ def test_background_commits_keep_every_history_whole_and_a_finished_chain_in_the
         jobs = [runtime.post(flow, "r0", "inp", {"n": 9})[1] for _ in range(50)]
         for job in jobs:
             assert job.wait(WAIT)
-            # A chain's last activation is its job's last: committed before the job ends.
             assert len(store.history(job.job_id)) == 10
+            assert store.job(job.job_id).status == "completed"
+        singles = [runtime.post(batching, "src", "inp", {"n": i})[1] for i in range(40)]
+        for job in singles:
+            # Each job ends with its item waiting in the batch (never full here).
+            assert job.wait(WAIT)
+            assert len(store.history(job.job_id)) == 1
+            assert store.job(job.job_id).status == "completed"
         _, fan = runtime.post(fanout_flow("fan", None), "src", "inp", {"n": 20})
         assert fan.wait(WAIT)
+        assert len(store.history(fan.job_id)) == 4 * 20 + 1
     with SqliteStore(tmp_path / "jobs.db") as reopened:
         assert len(reopened.history(fan.job_id)) == 4 * 20 + 1
         assert reopened.job(fan.job_id).status == "completed"
