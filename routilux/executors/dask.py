@@ -42,6 +42,9 @@ class DaskExecutor(ProcessExecutor):
             processes=True,
             host="127.0.0.1",
             dashboard_address=None,
+            # The scheduler serves HTTP (health, metrics) even without a dashboard, on 8787
+            # unless told otherwise, and warns when another cluster holds that port.
+            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
         )
         return Client(self._cluster, set_as_default=False)  # type: ignore[no-untyped-call]
 
