@@ -41,10 +41,7 @@ class DaskExecutor(ProcessExecutor):
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
-            # The scheduler serves HTTP (health, metrics) even without a dashboard, on 8787
-            # unless told otherwise, and warns when another cluster holds that port.
-            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+            dashboard_address="127.0.0.1:0",  # a free port: never a clash
         )
         return Client(self._cluster, set_as_default=False)  # type: ignore[no-untyped-call]
 
