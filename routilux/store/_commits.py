@@ -67,9 +67,13 @@ class CommitQueue:
         self.store = store
         self.lock = threading.Lock()
         self.tracks: dict[str, Track] = {}
-        # Item uids emitted by activations not committed yet, and the writes waiting on them.
+        # Item uids (and state tokens) of activations whose writes are not ready to commit
+        # yet (still running, or waiting themselves), and the writes waiting on them.
         self.unsettled: set[int] = set()
         self._waiting: dict[int, list[Write]] = {}
+        # Those of writes ready to commit: a write that needs them no longer waits, since
+        # rounds commit in queue order and it is queued after them.
+        self.queued: set[int] = set()
         # Item uids that will never be committed (their activation was left out).
         self.void: set[int] = set()
         # State tokens (see _state.py): negative, so they never meet an item uid.
@@ -109,7 +113,12 @@ class CommitQueue:
                     for uid in blockers:
                         self._waiting.setdefault(uid, []).append(write)
                     return
-        self._ready.append(write)
+        self._ready_locked(write)
+
+    def uncommitted(self, uid: int) -> bool:
+        """Whether the write that adds ``uid`` (an item or a state token) is not committed
+        yet (it may be ready, or not even finished)."""
+        return uid in self.unsettled or uid in self.queued
 
     def finish_locked(self, track: Track, status: StatusWrite) -> None:
         """Queue the job's final ``status``, after every write of it still waiting."""
@@ -119,12 +128,13 @@ class CommitQueue:
             status.blockers = 1  # released when the track's last blocked write is
             track.parked = status
         else:
-            self._ready.append(status)
+            self._ready.append(status)  # adds no data: nothing waits for it
 
     def void_locked(self, uids: list[int]) -> None:
         """Data emitted by an activation that will not be recorded: nothing may wait for it."""
         for uid in uids:
             self.unsettled.discard(uid)
+            self.queued.discard(uid)
             self.void.add(uid)
             for write in self._waiting.pop(uid, ()):
                 write.void = True
@@ -300,43 +310,79 @@ class CommitQueue:
         writes: list[Write] = []
         steps: dict[Track, int] = {}
         new_act_id = self.store.new_act_id
+        void = self.void
         while ready and len(writes) < MAX_BATCH:
             write = ready.popleft()
+            needs = write.needs
+            if void and needs and any(uid in void for uid in needs):
+                # Queued after a write whose transaction failed: it refers to data that is
+                # not in the file.
+                void.difference_update([uid for uid in needs if uid >= 0])
+                self._give_up_locked(write)
+                continue
             track = write.track
             if track not in steps:
                 steps[track] = track.step
             write.add_to(batch, new_act_id)
             writes.append(write)
+        if not writes:
+            return None
         return batch, writes, steps
 
     def _settle_locked(self, writes: list[Write]) -> None:
-        """``writes`` are committed: release what waited for the data they added."""
-        unsettled, waiting = self.unsettled, self._waiting
+        """``writes`` are committed."""
+        queued = self.queued
         for write in writes:
             write.done = True
             if type(write) is StatusWrite and write.on_done is not None:
                 # Stored as failed if an earlier write of the job could not be (add_to).
                 _call_on_done(write, write.track.failure)
             for uid in write.provides:
+                queued.discard(uid)
+            self._forget_locked(write.track)
+
+    def _ready_locked(self, write: Write) -> None:
+        """``write`` waits for nothing: queue it to commit; and after it, in order, the
+        writes that waited only for the data it adds (and theirs, and a job status parked
+        behind them). Rounds commit in queue order, so none of them commits before it."""
+        ready, unsettled, queued, waiting = self._ready, self.unsettled, self.queued, self._waiting
+        todo = deque([write])
+        while todo:
+            current = todo.popleft()
+            ready.append(current)
+            for uid in current.provides:
                 unsettled.discard(uid)
-                waiters = waiting.pop(uid, None)
-                if waiters is None:
+                queued.add(uid)
+                waiters = waiting.pop(uid, None) if waiting else None
+                if not waiters:
                     continue
                 for waiter in waiters:
                     waiter.blockers -= 1
-                    if not waiter.blockers:
-                        write.after.append(waiter)
-                        self._release_locked(waiter)
-            self._forget_locked(write.track)
+                    if waiter.blockers:
+                        continue
+                    current.after.append(waiter)  # flush(current) waits for it too
+                    track = waiter.track
+                    track.blocked -= 1
+                    if waiter.void:
+                        self._give_up_locked(waiter)
+                    else:
+                        todo.append(waiter)
+                    parked = track.parked
+                    if parked is not None and not track.blocked:
+                        # Its job's last blocked write is queued: its status goes after.
+                        track.parked = None
+                        parked.blockers = 0
+                        todo.append(parked)
 
     def _release_locked(self, write: Write) -> None:
-        """``write`` waits for nothing more: ready to commit, or given up."""
+        """``write`` (given up) waits for nothing more: give it up, and release its job's
+        status if it was the last write the status waited for."""
         track = write.track
         track.blocked -= 1
         if write.void:
             self._give_up_locked(write)
         else:
-            self._ready.append(write)
+            self._ready_locked(write)
         parked = track.parked
         if parked is not None and not track.blocked:
             track.parked = None

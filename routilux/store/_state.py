@@ -117,7 +117,7 @@ class StateTracker:
         last = self.last.get(name)
         if last is not None:
             token = last[0]
-            if token != journal.token and (token in queue.unsettled or token in queue.void):
+            if token != journal.token and (queue.uncommitted(token) or token in queue.void):
                 journal.deps.add(token)
         return journal
 
@@ -127,7 +127,7 @@ class StateTracker:
         with queue.lock:
             last = self.last.get(name)
             needs = []
-            if last is not None and (last[0] in queue.unsettled or last[0] in queue.void):
+            if last is not None and (queue.uncommitted(last[0]) or last[0] in queue.void):
                 needs.append(last[0])
             token = next(queue.tokens)
             queue.unsettled.add(token)
@@ -152,7 +152,7 @@ class StateTracker:
             return None
         token, text = last
         queue = self.queue
-        if token in queue.unsettled or token in queue.void:
+        if queue.uncommitted(token) or token in queue.void:
             return text if journal is not None and token in journal.deps else None
         return text
 

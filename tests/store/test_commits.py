@@ -202,6 +202,74 @@ def test_a_write_waits_in_the_queue_for_unsettled_data_then_commits_after_it(
     assert [(a.step, a.inputs) for a in history] == [(1, [1]), (2, [2])]
 
 
+def test_a_chain_of_waiting_writes_is_queued_behind_its_producer_and_commits_with_it(
+    queue: CommitQueue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # c needs b's data, b needs a's; both finished before a. Once a is queued, they are
+    # queued behind it in order, and one round commits all three.
+    track = queue.tracks["job"]
+    a, b, c = (
+        _activation(track, [1], [2]),
+        _activation(track, [2], [3]),
+        _activation(track, [3], []),
+    )
+    rounds: list[int] = []
+    write_batch = queue.store.write_batch
+
+    def counted(batch: Batch) -> None:
+        rounds.append(len(batch.rows))
+        write_batch(batch)
+
+    monkeypatch.setattr(queue.store, "write_batch", counted)
+    with queue.lock:
+        queue.unsettled.update({2, 3})
+        queue.enqueue_locked(c)
+        queue.enqueue_locked(b)
+        assert (b.blockers, c.blockers) == (1, 1)
+        queue.enqueue_locked(a)
+        assert (b.blockers, c.blockers) == (0, 0)
+        assert queue.uncommitted(3)
+        assert not queue.unsettled
+    queue.flush(a)
+
+    assert rounds == [3]
+    assert (a.done, b.done, c.done) == (True, True, True)
+    assert not queue.uncommitted(3)
+    history = queue.store.history("job")
+    assert [a.inputs for a in history] == [[1], [2], [3]]
+
+
+def test_a_write_queued_behind_a_failed_round_is_given_up(
+    queue: CommitQueue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The consumer is queued behind its producer without waiting; the producer's round
+    # fails, so the consumer (in a later round) refers to data the file does not hold.
+    track = queue.tracks["job"]
+    producer, consumer = _activation(track, [1], [2]), _activation(track, [2], [])
+    real = queue.store.write_batch
+    calls: list[int] = []
+
+    def first_fails(batch: Batch) -> None:
+        calls.append(len(batch.rows))
+        if len(calls) == 1:
+            raise OSError("disk full")
+        real(batch)
+
+    monkeypatch.setattr(queue.store, "write_batch", first_fails)
+    monkeypatch.setattr("routilux.store._commits.MAX_BATCH", 1)  # one write per round
+    with queue.lock:
+        queue.enqueue_locked(producer)
+        queue.unsettled.discard(2)
+        queue.enqueue_locked(consumer)
+        assert consumer.blockers == 0  # queued behind the producer, not waiting
+    queue.flush(consumer)
+
+    assert calls == [1]  # the consumer never reached a transaction
+    assert (producer.void, consumer.void, consumer.done) == (True, True, True)
+    monkeypatch.undo()
+    assert queue.store.history("job") == []
+
+
 def test_a_failed_transaction_gives_up_its_writes_and_what_waits_on_them(
     queue: CommitQueue, monkeypatch: pytest.MonkeyPatch
 ) -> None:
