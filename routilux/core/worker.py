@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from routilux.core._hook_table import call_hook
 from routilux.core._names import unknown
-from routilux.core._node import Node
+from routilux.core._node import REMOTE, Node
 from routilux.core._scheduler import Scheduler, emit_in_context
 from routilux.core.activation import ActivationRecord
 from routilux.core.errors import ConfigurationError, StateError
@@ -132,12 +132,21 @@ class Worker(Scheduler):
             finally:
                 self._quiet_waiters -= 1
 
-    def step(self, timeout: float | None = None) -> ActivationRecord | None:
-        """Run exactly one activation in the calling thread; the worker stays paused.
+    def step(self, timeout: float | None = None, *, local: bool = False) -> ActivationRecord | None:
+        """Run exactly one activation; the worker stays paused.
+
+        The activation runs where it would have run: in the calling thread, or, for a remote
+        routine (``set_remote``), on its executor while this call waits for it. With
+        ``local=True`` a remote routine's logic runs in the calling thread instead, with the
+        same inputs and state, so ``breakpoint()`` or ``%debug`` work on it.
 
         Returns the finished record, or None when nothing is ready to run. If the logic
         raised ``KeyboardInterrupt`` or ``SystemExit``, its job fails and the exception is
         raised here, in the thread that stepped.
+
+        Args:
+            timeout: Seconds to wait for running activations to finish before stepping.
+            local: Run a remote routine's logic here, not on its executor.
         """
         with self._lock:
             if not self._paused:
@@ -148,7 +157,30 @@ class Worker(Scheduler):
             activation = self._next_locked(False)
             if activation is None:
                 return None
-            self._running += 1
+            node = activation._node
+            remote = node.remote if node.dispatch == REMOTE and not local else None
+            if remote is not None:
+                self._offloaded += 1  # completed (and booked) by the executor
+            else:
+                self._running += 1
+        if remote is not None:
+            try:
+                executor = self.runtime._remote_executor(remote.executor)
+            except BaseException as exc:  # cannot happen once the flow started; never wedge
+                activation.error = exc
+                self._complete(activation)
+                raise
+            executor.submit(self, activation)
+            # Completed (and booked) by the executor, whatever happens remotely; its options'
+            # timeout bounds an attempt there.
+            with self._lock:
+                self._quiet_waiters += 1
+                try:
+                    while self._offloaded:
+                        self._changed.wait()
+                finally:
+                    self._quiet_waiters -= 1
+            return activation
         try:
             self._run_inline(activation)
         finally:

@@ -225,7 +225,7 @@ class DebugSession(Observer):
         self._notify("resumed")
 
     def step(
-        self, timeout: float | None = 10.0, *, stop_at_next: bool = False
+        self, timeout: float | None = 10.0, *, stop_at_next: bool = False, local: bool = False
     ) -> ActivationRecord | None:
         """Run exactly one activation and stay paused; returns its record (None if idle).
 
@@ -241,11 +241,14 @@ class DebugSession(Observer):
                 join waiting for its other slot), the step returns after
                 :data:`PARK_WAIT` seconds and the next activation to become ready is
                 parked when it does.
+            local: A remote routine (``set_remote``) runs its logic in this process, with
+                the same inputs and state, instead of on its executor: ``breakpoint()`` and
+                ``%debug`` then work on it.
         """
         if not self.worker.is_paused:
             self._paused_it = True
             self.worker.pause()
-        record = self.worker.step(timeout)
+        record = self.worker.step(timeout, local=local)
         if record is not None:
             with self._lock:
                 self._holds.discard(record.seq)

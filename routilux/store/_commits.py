@@ -183,7 +183,7 @@ class CommitQueue:
                 return
             try:
                 self.flush()
-            except Exception:  # the store closed under it, say: writes stay for drain()
+            except BaseException:  # jobs wait on this thread: it must go on
                 _log.exception("background commit to %s failed", self.store)
 
     def drain(self) -> None:
@@ -249,8 +249,9 @@ class CommitQueue:
                 try:
                     self.store.write_batch(batch)
                     self.store.commit_times.observe(time.perf_counter() - started)
-                except Exception as exc:
-                    # Each write's owner fails its job with this (see StoreRecorder).
+                except BaseException as exc:
+                    # Each write's owner fails its job with this (see StoreRecorder); a
+                    # KeyboardInterrupt, say, is raised again once the round is given up.
                     _log.warning(
                         "could not commit %d writes to %s: %r", len(writes), self.store, exc
                     )
@@ -259,12 +260,12 @@ class CommitQueue:
                     if failure is not None:
                         for track, step in steps.items():
                             track.step = step
-                        for write in writes:
-                            write.failure = failure
-                            write.track.failure = failure
-                            if write.track.job_id:
-                                self.failed.setdefault(write.track.job_id, failure)
-                            self._give_up_locked(write, salvage=False)
+                        for lost in writes:
+                            lost.failure = failure
+                            lost.track.failure = failure
+                            if lost.track.job_id:
+                                self.failed.setdefault(lost.track.job_id, failure)
+                            self._give_up_locked(lost, salvage=False)
                     else:
                         self._settle_locked(writes)
                     if (write is None or _settled(write)) and len(self._ready) < MAX_BATCH:
@@ -278,6 +279,8 @@ class CommitQueue:
                     # When done: the rest wait for writes that are not ready (not committed
                     # by anyone now), and one of them commits next.
                     self._open_gates_locked(everyone=round_ is None)
+                if failure is not None and not isinstance(failure, Exception):
+                    raise failure
         except BaseException:
             with lock:
                 self._committing = False

@@ -46,7 +46,10 @@ def test_a_breakpoint_parks_a_remote_routine_with_its_inputs(executor: str) -> N
         assert state.shared_log == [{"n": 3}]
 
 
-def test_step_runs_exactly_one_activation_of_a_process_routine_in_this_process() -> None:
+@pytest.mark.parametrize("executor", REMOTE)
+def test_step_runs_one_remote_activation_remotely_and_step_local_runs_it_here(
+    executor: str,
+) -> None:
     class WhereAmI(Routine):
         def __init__(self) -> None:
             super().__init__()
@@ -56,10 +59,10 @@ def test_step_runs_exactly_one_activation_of_a_process_routine_in_this_process()
         def logic(self, input: list[Any], policy_message: Any, worker_state: Any) -> None:
             self.emit("output", n=input[0]["n"], pid=os.getpid())
 
-    flow = Flow("step-remote")
+    flow = Flow(f"step-remote-{executor}")
     flow.add_routine(Relay(), "r0")
     where = WhereAmI()
-    where.set_executor("processes")
+    where.set_executor(executor)
     flow.add_routine(where, "where")
     flow.add_routine(Collect(), "sink")
     flow.connect("r0", "output", "where", "input")
@@ -69,15 +72,26 @@ def test_step_runs_exactly_one_activation_of_a_process_routine_in_this_process()
         session.pause()
         _, job = runtime.post(flow, "r0", "input", {"n": 0})
         assert session.step().routine_id == "r0"
-        record = session.step()
+        record = session.step(timeout=30)  # on the executor, exactly this one
         assert record is not None
         assert record.routine_id == "where"
-        assert record.emitted == [("output", {"n": 1, "pid": os.getpid()})]
+        [(event, data)] = record.emitted
+        assert (event, data["n"]) == ("output", 1)
+        assert data["pid"] != os.getpid()
         assert session.is_paused
-        assert session.snapshot().queues["sink"]["input"] == [{"n": 1, "pid": os.getpid()}]
+        assert session.snapshot().queues["sink"]["input"] == [data]
         assert session.step().routine_id == "sink"
         assert session.step() is None
         assert job.status is JobStatus.COMPLETED
+
+        _, again = runtime.post(flow, "r0", "input", {"n": 5})
+        assert session.step().routine_id == "r0"
+        here = session.step(local=True)  # the same inputs, run in this process
+        assert here is not None
+        assert here.inputs == {"input": [{"n": 6}]}
+        assert here.emitted == [("output", {"n": 6, "pid": os.getpid()})]
+        assert session.step().routine_id == "sink"
+        assert again.status is JobStatus.COMPLETED
 
 
 @pytest.mark.parametrize("executor", REMOTE)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +141,49 @@ def test_a_commit_that_fails_fails_its_job_with_the_cause(
     assert str(job.status) == "failed"
     assert isinstance(job.error, CommitError)
     assert "disk I/O error" in str(job.error)
+
+
+class _Slow(Routine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.add_slot("inp")
+
+    def logic(self, inp: list[Any], policy_message: Any, worker_state: Any) -> None:
+        time.sleep(0.02)  # finishes after post() returned: committed in the background
+
+
+class _Abort(BaseException):
+    pass
+
+
+def test_a_base_exception_in_a_background_commit_fails_the_job_and_commits_go_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    flow = Flow("slow")
+    flow.add_routine(_Slow(), "slow")
+    with Runtime(thread_pool_size=1, store=tmp_path / "jobs.db") as runtime:
+        store = runtime.store
+        assert store is not None
+        real = store.write_batch
+        broken = [True]
+
+        def failing(batch: Any) -> None:
+            in_background = threading.current_thread() is not threading.main_thread()
+            if broken[0] and in_background and any(row[3] is not None for row in batch.rows):
+                broken[0] = False
+                raise _Abort("the committer was hit")
+            real(batch)
+
+        monkeypatch.setattr(store, "write_batch", failing)
+        _, first = runtime.post(flow, "slow", "inp", {"n": 1})
+        assert first.wait(10)  # never left waiting for a commit that will not come
+        _, second = runtime.post(flow, "slow", "inp", {"n": 2})
+        assert second.wait(10)
+
+    assert not broken[0]
+    assert str(first.status) == "failed"
+    assert isinstance(first.error, CommitError)
+    assert str(second.status) == "completed"  # the committer went on
 
 
 class _EmitsASet(Routine):
