@@ -27,7 +27,7 @@ $(DOCS_STAMP): $(STAMP)
 $(COMPILED_STAMP): $(SOURCES)
 	$(PYTHON) -m venv $(COMPILED_VENV)
 	$(COMPILED_VENV)/bin/pip install -q --upgrade pip
-	$(COMPILED_VENV)/bin/pip install -q --force-reinstall ".[test]"
+	$(COMPILED_VENV)/bin/pip install -q --force-reinstall ".[test,dask]"
 	$(COMPILED_VENV)/bin/python -I -c "import routilux.core.worker as w, sys; \
 		sys.exit(None if w.__file__.endswith('.so') else 'routilux.core did not compile: ' + w.__file__)"
 	touch $(COMPILED_STAMP)
@@ -47,13 +47,14 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -q
 
-## The engine, debugger and store tests again, against the compiled build. They run from a
-## copy of tests/ so that the installed (compiled) routilux is imported, not ./routilux.
+## The engine, debugger, store and executor tests again, against the compiled build (with
+## the dask extra: process pools and a Dask LocalCluster run the compiled routilux too). They
+## run from a copy of tests/ so that the installed (compiled) routilux is imported, not ./routilux.
 unit-compiled: $(COMPILED_STAMP)
 	rm -rf build/compiled-tests && mkdir -p build/compiled-tests
 	cp -r tests examples pyproject.toml build/compiled-tests/
 	cd build/compiled-tests && ../../$(COMPILED_VENV)/bin/pytest -q -p no:cacheprovider \
-		tests/core tests/debug tests/store
+		tests/core tests/debug tests/store tests/executors
 
 ## The real-browser test alone (JupyterLab 4 and Notebook 7 in Debian's Chromium).
 browser: $(STAMP)

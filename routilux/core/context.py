@@ -7,7 +7,7 @@ None. ``routilux.core.context`` is also where upstream code imports ``JobContext
 
 from __future__ import annotations
 
-from routilux.core._context import current_activation
+from routilux.core._context import current_activation, remote_job
 from routilux.core.job import JobContext, get_current_job
 from routilux.core.state import WorkerState
 
@@ -17,7 +17,10 @@ __all__ = ["JobContext", "get_current_job", "get_current_job_id", "get_current_w
 def get_current_job_id() -> str | None:
     """The id of the job whose logic is running in this thread, or None outside of logic."""
     activation = current_activation.get()
-    return activation.job.job_id if activation is not None else None
+    if activation is not None:
+        return activation.job.job_id
+    job = remote_job.get()  # remote logic: a copy of the driver's job
+    return job.job_id if job is not None else None
 
 
 def get_current_worker_state() -> WorkerState | None:

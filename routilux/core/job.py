@@ -9,7 +9,7 @@ import threading
 import time
 from typing import Any
 
-from routilux.core._context import current_activation
+from routilux.core._context import current_activation, remote_job
 from routilux.core.output import get_job_output
 
 __all__ = ["JobContext", "JobStatus", "get_current_job"]
@@ -188,6 +188,10 @@ def _new_job_id() -> str:
 
 
 def get_current_job() -> JobContext | None:
-    """The job of the activation running in this thread, or None outside of logic."""
+    """The job of the activation running in this thread, or None outside of logic.
+
+    In logic that runs remotely (a process pool, a Dask worker) it is a copy of the job:
+    its id and its data as they were when the activation was sent.
+    """
     activation = current_activation.get()
-    return activation.job if activation is not None else None
+    return activation.job if activation is not None else remote_job.get()

@@ -27,16 +27,18 @@ import cloudpickle
 
 from routilux.core._context import current_activation
 from routilux.core.errors import ConfigurationError
-from routilux.executors._child import run_activation
+from routilux.executors._child import exit_with_parent, run_activation
+from routilux.executors._main_guard import refuse_unguarded_main
 
 if TYPE_CHECKING:
     from routilux.core._attempts import Attempts
     from routilux.core._node import Node
     from routilux.core.activation import ActivationRecord
+    from routilux.core.job import JobContext
     from routilux.core.routine import Routine
     from routilux.core.state import WorkerState
 
-__all__ = ["ProcessExecutor", "dumps"]
+__all__ = ["ProcessExecutor", "dumps", "job_snapshot"]
 
 _WALL_OFFSET = time.time() - time.perf_counter()
 # Pickled routines kept in the driver (a flow exec()-ed per request makes new ones each time).
@@ -111,9 +113,22 @@ def _inflight_limit(node: Node) -> int | None:
     return node.max_concurrency
 
 
-def _replay_journal(state: WorkerState, journal: list[tuple[Any, ...]]) -> None:
+def job_snapshot(job: JobContext) -> dict[str, Any]:
+    """What remote logic sees of ``job`` through ``get_current_job()``."""
+    return {
+        "job_id": job.job_id,
+        "flow_name": job.flow_name,
+        "worker_id": job.worker_id,
+        "trace_id": job.trace_id,
+        "metadata": dict(job.metadata),
+    }
+
+
+def _replay_journal(state: WorkerState, journal: list[tuple[Any, ...]], job: JobContext) -> None:
     for op, key, value in journal:
-        if op == "update":
+        if op == "job_data":
+            job.metadata[key] = value
+        elif op == "update":
             state.update_routine_state(key, value)
         elif op == "set":
             state.set_routine_state(key, value)
@@ -147,6 +162,8 @@ class ProcessExecutor:
         self._inflight: dict[int, int] = {}
         self._waiting: dict[int, deque[tuple[Attempts, ActivationRecord]]] = {}
         self._closed = False
+        # What starts processes on this machine, checked against an unguarded script once.
+        self._spawns: str | None = "a process pool"
 
     def prepare(self, routine: Routine, routine_id: str) -> None:
         """Pickle ``routine`` for the pool now, when its flow starts.
@@ -171,6 +188,9 @@ class ProcessExecutor:
                 f"routine {routine_id!r} has 'async def' logic, which runs on the runtime's "
                 "event loop; keep it local (set_remote(False)) or make the logic plain 'def'"
             )
+        if self._spawns is not None:
+            refuse_unguarded_main(self._spawns)
+            self._spawns = None
         blob = dumps(routine, routine_id)
         # Named by content: the same routine started again is not loaded again in a child.
         token = hashlib.blake2b(blob, digest_size=16).hexdigest()
@@ -199,11 +219,14 @@ class ProcessExecutor:
         # spawn: a fresh interpreter per process, safe in a multi-threaded driver (fork would
         # copy locks that other threads hold).
         return ProcessPoolExecutor(
-            self._max_workers, mp_context=multiprocessing.get_context("spawn")
+            self._max_workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=exit_with_parent,  # a killed driver leaves no process behind
         )
 
-    def _send(self, pool: Any, *args: Any) -> Any:
-        """Start ``run_activation(*args)`` on ``pool``; return its future."""
+    def _send(self, pool: Any, activation: ActivationRecord, *args: Any) -> Any:
+        """Start ``run_activation(*args)`` for ``activation`` on ``pool``; return a future
+        (anything with ``add_done_callback``, called with something that has ``result()``)."""
         return pool.submit(run_activation, *args)
 
     def _lost(self, pool: Any, exc: BaseException) -> None:
@@ -263,11 +286,13 @@ class ProcessExecutor:
             pool = self._get_pool()
             future = self._send(
                 pool,
+                activation,
                 token,
                 blob,
                 list(activation.inputs.values()),
                 activation.policy_message,
                 _snapshot(scheduler.state),
+                job_snapshot(activation.job),
             )
         except BaseException as exc:  # shut down, unpicklable, pool broken: the attempt fails
             self._attempt_failed(scheduler, activation, exc, start)
@@ -335,7 +360,7 @@ class ProcessExecutor:
             if printed:
                 print(printed, end="")  # routed to the job's output like a local print
             if journal:
-                _replay_journal(scheduler.state, journal)
+                _replay_journal(scheduler.state, journal, activation.job)
             node = activation._node
             route = node.worker.route
             for event, data in emits:

@@ -101,12 +101,13 @@ def crash_and_resume(
     expected: tuple[set[str], tuple[list[Any], Any]],
     *,
     asynchronous: bool = False,
+    remote: bool = False,
 ) -> Audit:
     """Run the job in a child, SIGKILL it after a random delay, resume it here, audit it.
 
-    With ``asynchronous``, one routine of the flow is ``async def`` (in the child and in the
-    resuming runtime alike)."""
-    kind = "fanout-async" if asynchronous else "fanout"
+    With ``asynchronous``, one routine of the flow is ``async def``; with ``remote``, its logic
+    runs in a process pool (in the child and in the resuming runtime alike)."""
+    kind = "fanout-async" if asynchronous else "fanout-remote" if remote else "fanout"
     store_path, log_before, log_after = tmp / "jobs.db", tmp / "before.log", tmp / "after.log"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), *sys.path])}
     child = subprocess.Popen(
@@ -132,7 +133,7 @@ def crash_and_resume(
         before = set(committed_keys(store, job_id))
     audit.committed_before_resume = len(before)
     with Runtime(thread_pool_size=2, store=store_path) as runtime:
-        flow = fanout_flow("fanout", log_after, asynchronous=asynchronous)
+        flow = fanout_flow("fanout", log_after, asynchronous=asynchronous, remote=remote)
         jobs = runtime.resume(flows={"fanout": flow})
         for job in jobs:
             assert job.wait(30)

@@ -1,7 +1,7 @@
 """Runs one job with a store in a child process, for the tests (and bench) to kill.
 
 Usage: ``python crash_child.py fanout STORE LOG N PAUSE`` (``fanout-async``: the same with
-async logic in one routine) or
+async logic in one routine; ``fanout-remote``: with one routine in a process pool) or
 ``python crash_child.py retry STORE LOG KILL_AT`` or ``python crash_child.py counter STORE LOG
 N PAUSE``. Prints ``posted <job_id>`` once the job
 is recorded, then ``done <status>`` if it is not killed first.
@@ -57,8 +57,14 @@ def main(argv: list[str]) -> None:
     if kind == "paused":
         paused(store, log, int(argv[3]), int(argv[4]) if len(argv) > 4 else None)
         return
-    if kind in ("fanout", "fanout-async"):
-        flow = fanout_flow("fanout", log, pause=float(argv[4]), asynchronous=kind != "fanout")
+    if kind in ("fanout", "fanout-async", "fanout-remote"):
+        flow = fanout_flow(
+            "fanout",
+            log,
+            pause=float(argv[4]),
+            asynchronous=kind == "fanout-async",
+            remote=kind == "fanout-remote",
+        )
         entry, data = "src", {"n": int(argv[3])}
         threads = 2
     elif kind == "counter":

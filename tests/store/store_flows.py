@@ -130,14 +130,17 @@ def fanout_flow(
     pause: float = 0.0,
     broken_at: int | None = None,
     asynchronous: bool = False,
+    remote: bool = False,
 ) -> Flow:
     """src -> (double, inc) -> sink: ``4n + 1`` activations for a post of ``{"n": n}``.
 
     With ``broken_at``, double raises (after emitting) on that item; ``asynchronous`` makes
-    double ``async def`` logic.
+    double ``async def`` logic; ``remote`` runs double's logic in a process pool.
     """
     flow = Flow(name)
     double = AsyncDouble() if asynchronous else Double()
+    if remote:
+        double.set_executor("processes")
     for routine, rid in ((Source(), "src"), (double, "double"), (Increment(), "inc")):
         routine.set_config(log=str(log) if log else None, pause=pause)
         flow.add_routine(routine, rid)

@@ -53,6 +53,21 @@ def test_a_killed_job_with_async_logic_resumes_exactly_once(
     assert audit.status == "completed"
 
 
+@pytest.mark.parametrize("kill", range(KILLS // 4))
+def test_a_killed_job_with_a_remote_routine_resumes_exactly_once(
+    kill: int, tmp_path: Path, expected: tuple[set[str], tuple[list[Any], Any]]
+) -> None:
+    # The driver is killed while a pool process may be running the remote routine: what it
+    # returns after that never reaches the file, and the resume runs it again.
+    audit = crash_and_resume(tmp_path, random.Random(SEED + 700 + kill), expected, remote=True)
+
+    assert audit.lost == []
+    assert audit.duplicated == []
+    assert audit.completed_run_again == []
+    assert not audit.outputs_differ
+    assert audit.status == "completed"
+
+
 def test_the_reference_run_records_every_activation_once(
     expected: tuple[set[str], tuple[list[Any], Any]],
 ) -> None:
