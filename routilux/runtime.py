@@ -184,27 +184,16 @@ class Runtime(Engine):
         timeout: float | None = None,
     ) -> tuple[WorkerState, JobContext]:
         recorder = self._recorder
-        if recorder is None:
-            return super().post(
-                flow,
-                routine_id,
-                slot_name,
-                data,
-                worker_id,
-                metadata=metadata,
-                job_id=job_id,
-                block=block,
-                timeout=timeout,
+        if recorder is not None:
+            # Checked before queuing: a post the store cannot record is refused, not lost.
+            data_json = encode(  # as the worker queues it: None is an empty dict
+                {} if data is None else data,
+                f"data posted to routine {routine_id!r} slot {slot_name!r}",
             )
-        # Checked before queuing: a post the store cannot record is refused, not lost.
-        data_json = encode(  # as the worker queues it: None is an empty dict
-            {} if data is None else data,
-            f"data posted to routine {routine_id!r} slot {slot_name!r}",
-        )
-        encode(metadata, f"metadata of a job posted to {routine_id!r}")
-        if job_id is not None:
-            recorder.expect_known_id(job_id)
-        recorder.posting(data_json)
+            encode(metadata, f"metadata of a job posted to {routine_id!r}")
+            if job_id is not None:
+                recorder.expect_known_id(job_id)
+            recorder.posting(data_json)
         try:
             return super().post(
                 flow,
@@ -218,7 +207,8 @@ class Runtime(Engine):
                 timeout=timeout,
             )
         finally:
-            recorder.posting(None)
+            if recorder is not None:
+                recorder.posting(None)
 
     post.__doc__ = Engine.post.__doc__
 

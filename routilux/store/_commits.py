@@ -370,27 +370,28 @@ class CommitQueue:
                         self._give_up_locked(waiter)
                     else:
                         todo.append(waiter)
-                    parked = track.parked
-                    if parked is not None and not track.blocked:
-                        # Its job's last blocked write is queued: its status goes after.
-                        track.parked = None
-                        parked.blockers = 0
-                        todo.append(parked)
+                    parked = self._unparked_locked(track)
+                    if parked is not None:
+                        todo.append(parked)  # after its job's writes just queued
 
     def _release_locked(self, write: Write) -> None:
-        """``write`` (given up) waits for nothing more: give it up, and release its job's
-        status if it was the last write the status waited for."""
+        """``write``, given up (void), waits for nothing more: drop it, and queue its job's
+        status if that waited only for it."""
         track = write.track
         track.blocked -= 1
-        if write.void:
-            self._give_up_locked(write)
-        else:
-            self._ready_locked(write)
-        parked = track.parked
-        if parked is not None and not track.blocked:
-            track.parked = None
-            parked.blockers = 0
+        self._give_up_locked(write)
+        parked = self._unparked_locked(track)
+        if parked is not None:
             self._ready.append(parked)
+
+    def _unparked_locked(self, track: Track) -> StatusWrite | None:
+        """The job's parked status, if no write of the job is blocked any more."""
+        parked = track.parked
+        if parked is None or track.blocked:
+            return None
+        track.parked = None
+        parked.blockers = 0
+        return parked
 
     def _give_up_locked(self, write: Write, salvage: bool = True) -> None:
         """``write`` will never commit; neither will what waits for the data it adds.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
 import runpy
 from pathlib import Path
@@ -12,19 +11,10 @@ from typing import Any
 import pytest
 
 from routilux import Flow, Runtime
+from tests.executors.test_processes import EXECUTORS
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
-EXECUTORS = [
-    None,
-    "processes",
-    pytest.param(
-        "dask",
-        marks=pytest.mark.skipif(
-            importlib.util.find_spec("distributed") is None, reason="routilux[dask] not installed"
-        ),
-    ),
-]
 
 # (script, the flow's name in the script's namespace, entry routine, slot, data)
 SEEDS = [
