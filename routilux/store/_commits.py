@@ -115,6 +115,11 @@ class CommitQueue:
                     return
         self._ready_locked(write)
 
+    @property
+    def committing(self) -> bool:
+        """Whether a thread is committing a round now."""
+        return self._committing
+
     def uncommitted(self, uid: int) -> bool:
         """Whether the write that adds ``uid`` (an item or a state token) is not committed
         yet (it may be ready, or not even finished)."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from routilux.core.activation import ActivationRecord
@@ -440,6 +441,8 @@ class StoreRecorder(Observer):
             # whatever else is ready; the worker books it without waiting (its job is done
             # only once the job's status, queued after it, is committed).
             queue.commit_soon(write)
+            if queue.committing:
+                time.sleep(0)  # lend the GIL to the committer between two SQLite calls
         if unstorable is not None:
             # Data the store cannot hold fails the job whatever the routine's error strategy:
             # a job that went on would complete with a hole in its history.
