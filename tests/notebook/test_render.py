@@ -122,6 +122,16 @@ def test_each_node_shows_its_slots_events_class_and_policy() -> None:
     assert texts(nodes["join"]) == ["first", "second", "join", "Join", "batch_size(2)"]
 
 
+def test_a_remote_routine_says_where_its_logic_runs() -> None:
+    flow = diamond()
+    flow.get_routine("up").set_executor("processes")
+    flow.get_routine("down").set_remote(True)  # on the runtime's executor
+    nodes = groups(render(flow), "routine")
+    assert texts(nodes["up"]) == ["input", "up", "Step", "immediate", "on processes", "output"]
+    assert texts(nodes["down"]) == ["input", "down", "Step", "immediate", "remote", "output"]
+    assert "on " not in " ".join(texts(nodes["split"]))
+
+
 def test_edges_leave_from_event_ports_and_enter_slot_ports() -> None:
     # Ports are numbered in declaration order: out0 is the first event, in1 the second slot.
     assert edge_ends(render(diamond())) == {

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from routilux.core.routine import Routine
 from routilux.notebook.diagram.overlay import BREAKPOINT_MARK
 
-__all__ = ["event_port", "policy_label", "routine_label", "slot_port"]
+__all__ = ["event_port", "policy_label", "routine_label", "slot_port", "where_label"]
 
 # Record labels give {}|<> and spaces a meaning, and escString gives backslash one;
 # a backslash before each makes it literal text. Newlines become DOT's own line break.
@@ -49,6 +49,15 @@ def policy_label(routine: Routine) -> str:
     return f"custom({name})"
 
 
+def where_label(routine: Routine) -> str:
+    """Where a remote routine's logic runs (``"on processes"``, ``"on dask"``, or ``"remote"``
+    for the runtime's executor); empty for a routine that runs on the runtime's threads."""
+    if routine.remote is None:
+        return ""
+    kind = routine.executor
+    return "remote" if kind is None else f"on {kind}"
+
+
 def routine_label(
     routine_id: str,
     routine: Routine,
@@ -72,9 +81,11 @@ def routine_label(
     title = record_text(routine_id)
     if has_breakpoint:
         title = f"{BREAKPOINT_MARK}\\ {title}"
-    header = "\\n".join(
-        [title, record_text(type(routine).__name__), record_text(policy_label(routine))]
-    )
+    lines = [title, record_text(type(routine).__name__), record_text(policy_label(routine))]
+    where = where_label(routine)
+    if where:
+        lines.append(record_text(where))
+    header = "\\n".join(lines)
     fields = []
     slots = [
         f"<{slot_port(i)}> {record_text(_slot_text(slot.name, queued.get(slot.name, 0)) + room)}"
