@@ -362,7 +362,8 @@ class Worker(Scheduler):
         (``wait_until_all_jobs_finished``, ``shutdown``). The store holds each job it records
         until the job's last checkpoint is committed, so that a job whose ``wait()`` returned
         is entirely in the file. Observers call it from ``job_started``; it takes no lock the
-        worker holds.
+        worker holds. Whoever holds a job must release it, whatever happens (removing the
+        observer does not): until then the job's waiters wait.
         """
         job._hold()
         runtime = self.runtime
