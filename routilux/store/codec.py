@@ -49,12 +49,13 @@ def _keys_ok(value: Any) -> bool:
     return True
 
 
-def encode(value: Any, where: str) -> str:
+def encode(value: Any, where: object) -> str:
     """``value`` as compact JSON text.
 
     Args:
         value: Plain data (see the module docstring).
-        where: What the data is, for the error message (``"routine 'r1' slot 'inp'"``).
+        where: What the data is, for the error message (``"routine 'r1' slot 'inp'"``); any
+            object whose ``str()`` says it, formatted only if the data is refused.
 
     Returns:
         The JSON text.
@@ -131,7 +132,7 @@ def find_problem(value: Any, path: str = "$", depth: int = 0) -> str | None:
     return f"{path} is a {kind.__module__}.{kind.__qualname__}, not plain data"
 
 
-def _refused(value: Any, where: str, exc: BaseException | None) -> SerializationError:
+def _refused(value: Any, where: object, exc: BaseException | None) -> SerializationError:
     try:
         problem = find_problem(value) or (str(exc) if exc is not None else "not plain data")
     except RecursionError:

@@ -50,6 +50,23 @@ from routilux.store.sqlite import SqliteStore
 
 __all__ = ["StoreRecorder"]
 
+_event_json = json.JSONEncoder(ensure_ascii=False).encode
+
+
+class _Where:
+    """What data is, for an error message, formatted only if there is an error."""
+
+    __slots__ = ("routine_id", "slot", "target")
+
+    def __init__(self, routine_id: str, target: str | None = None, slot: str | None = None):
+        self.routine_id, self.target, self.slot = routine_id, target, slot
+
+    def __str__(self) -> str:
+        if self.target is None:
+            return f"routine {self.routine_id!r} emitted events"
+        return f"routine {self.routine_id!r} emitted to {self.target!r} slot {self.slot!r}"
+
+
 _log = logging.getLogger("routilux.store")
 _FATAL = (ErrorStrategy.STOP, ErrorStrategy.RETRY)
 
@@ -471,16 +488,24 @@ class StoreRecorder(Observer):
             return None
         item_id = self.store.item_id
         rid = record.routine_id
-        produced = [
-            (
-                item_id(item.uid),
-                r,
-                s,
-                encode(item.data, f"routine {rid!r} emitted to {r!r} slot {s!r}"),
+        # An emit's first target holds the very dict it emitted (the others get copies): the
+        # history's list of emits reuses that item's text instead of encoding the data again.
+        produced = []
+        texts: dict[int, str] = {}
+        for r, s, item in record.produced:
+            data = item.data
+            text = texts.get(id(data))
+            if text is None:
+                text = texts[id(data)] = encode(data, _Where(rid, r, s))
+            produced.append((item_id(item.uid), r, s, text))
+        emitted = (
+            "["
+            + ",".join(
+                f"[{_event_json(event)},{texts.get(id(data)) or encode(data, _Where(rid))}]"
+                for event, data in record.emitted
             )
-            for r, s, item in record.produced
-        ]
-        emitted = encode(record.emitted, f"routine {rid!r} emitted events")
+            + "]"
+        )
         error = record.error
         fatal = error is not None and worker.nodes[rid].error_handler.strategy in _FATAL
         consumed = record.consumed

@@ -58,6 +58,55 @@ def test_each_activation_is_one_checkpoint_with_inputs_outputs_and_state(store_s
     assert (row.status, row.metadata, row.flow_name) == ("completed", {"u": 1}, "ring")
 
 
+class _EmitsSeveral(Routine):
+    """Emits to an event with two targets, to one with none, and to the first again."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.add_slot("inp")
+        self.add_event("wide", ["text", "nested"])
+        self.add_event("unheard", ["x"])
+
+    def logic(self, inp: list[Any], policy_message: Any, worker_state: Any) -> None:
+        self.emit("wide", text="crème brûlée", nested=[1, {"k": None, "q": '"quoted"'}])
+        self.emit("unheard", x=1.5)
+        self.emit("wide", text="", nested=[])
+
+
+class _Sink(Routine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.add_slot("inp")
+
+    def logic(self, inp: list[Any], policy_message: Any, worker_state: Any) -> None:
+        pass
+
+
+def test_the_history_keeps_every_emit_and_every_target_gets_its_data(store_spec: str) -> None:
+    flow = Flow("several")
+    flow.add_routine(_EmitsSeveral(), "src")
+    flow.add_routine(_Sink(), "left")
+    flow.add_routine(_Sink(), "right")
+    flow.connect("src", "wide", "left", "inp")
+    flow.connect("src", "wide", "right", "inp")
+    with Runtime(thread_pool_size=1, store=store_spec) as runtime:
+        _, job = runtime.post(flow, "src", "inp", {})
+        assert job.wait(10)
+        store = runtime.store
+        assert store is not None
+        [src, *sinks] = store.history(job.job_id)
+        items = store.items(job.job_id)
+
+    first = {"text": "crème brûlée", "nested": [1, {"k": None, "q": '"quoted"'}]}
+    second: dict[str, Any] = {"text": "", "nested": []}
+    assert src.emitted == [["wide", first], ["unheard", {"x": 1.5}], ["wide", second]]
+    assert sorted(a.routine_id for a in sinks) == ["left", "left", "right", "right"]
+    emitted = [(i.routine_id, i.data) for i in items if i.produced_by is not None]
+    assert sorted(emitted, key=repr) == sorted(
+        [("left", first), ("right", first), ("left", second), ("right", second)], key=repr
+    )
+
+
 class _EmitsAnObject(Routine):
     def __init__(self) -> None:
         super().__init__()
