@@ -3,24 +3,14 @@ behave as they do for routines on threads."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from typing import Any
 
 import pytest
 
 from routilux import Flow, JobStatus, Routine, Runtime
+from tests.executors.kinds import REMOTE
 from tests.flows import Collect, Relay, chain
-
-REMOTE = [
-    "processes",
-    pytest.param(
-        "dask",
-        marks=pytest.mark.skipif(
-            importlib.util.find_spec("distributed") is None, reason="routilux[dask] not installed"
-        ),
-    ),
-]
 
 
 def remote_chain(name: str, executor: str = "processes") -> Flow:

@@ -3,7 +3,6 @@ line, instead of a bootstrapping traceback from every child (and never hangs).""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -11,6 +10,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
+from tests.executors.kinds import REMOTE
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,16 +41,6 @@ with Runtime(thread_pool_size=2) as runtime:
     print("result", list(state.shared_log), job.status)
 """
 
-EXECUTORS = [
-    "processes",
-    pytest.param(
-        "dask",
-        marks=pytest.mark.skipif(
-            importlib.util.find_spec("distributed") is None, reason="routilux[dask] not installed"
-        ),
-    ),
-]
-
 
 def run_script(path: Path, source: str) -> subprocess.CompletedProcess[str]:
     path.write_text(source)
@@ -65,7 +56,7 @@ def run_script(path: Path, source: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize("executor", EXECUTORS)
+@pytest.mark.parametrize("executor", REMOTE)
 def test_a_script_without_a_main_guard_gets_the_fix_in_one_line(
     executor: str, tmp_path: Path
 ) -> None:

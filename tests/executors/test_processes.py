@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sqlite3
 from typing import Any
@@ -11,6 +10,7 @@ import pytest
 
 from routilux import ErrorHandler, ErrorStrategy, Flow, JobStatus, Routine, Runtime
 from routilux.core.errors import ConfigurationError
+from tests.executors.kinds import EXECUTORS
 from tests.flows import Collect, Relay
 
 
@@ -53,18 +53,6 @@ class Fails(Routine):
         seen = worker_state.get_routine_state("fails", {}).get("attempts", 0)
         worker_state.update_routine_state("fails", {"attempts": seen + 1})
         raise LookupError(f"no such key {input[0]['n']}")
-
-
-EXECUTORS = [
-    None,
-    "processes",
-    pytest.param(
-        "dask",
-        marks=pytest.mark.skipif(
-            importlib.util.find_spec("distributed") is None, reason="routilux[dask] not installed"
-        ),
-    ),
-]
 
 
 def _ns(log: list[dict[str, Any]]) -> list[int]:

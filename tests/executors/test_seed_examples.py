@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from routilux import Flow, Runtime
-from tests.executors.test_processes import EXECUTORS
+from tests.executors.kinds import EXECUTORS
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from routilux import ConfigurationError, Flow, Routine, Runtime, SerializationError, SqliteStore
+from tests.flows import Collect
 from tests.store.store_flows import Step, ring_flow
 
 
@@ -73,22 +74,13 @@ class _EmitsSeveral(Routine):
         self.emit("wide", text="", nested=[])
 
 
-class _Sink(Routine):
-    def __init__(self) -> None:
-        super().__init__()
-        self.add_slot("inp")
-
-    def logic(self, inp: list[Any], policy_message: Any, worker_state: Any) -> None:
-        pass
-
-
 def test_the_history_keeps_every_emit_and_every_target_gets_its_data(store_spec: str) -> None:
     flow = Flow("several")
     flow.add_routine(_EmitsSeveral(), "src")
-    flow.add_routine(_Sink(), "left")
-    flow.add_routine(_Sink(), "right")
-    flow.connect("src", "wide", "left", "inp")
-    flow.connect("src", "wide", "right", "inp")
+    flow.add_routine(Collect(), "left")
+    flow.add_routine(Collect(), "right")
+    flow.connect("src", "wide", "left", "input")
+    flow.connect("src", "wide", "right", "input")
     with Runtime(thread_pool_size=1, store=store_spec) as runtime:
         _, job = runtime.post(flow, "src", "inp", {})
         assert job.wait(10)
