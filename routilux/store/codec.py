@@ -20,14 +20,44 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
+from json.encoder import encode_basestring
 from typing import Any
 
 from routilux.core.errors import SerializationError
 
-__all__ = ["decode", "encode", "encode_or_none", "find_problem"]
+__all__ = ["decode", "encode", "encode_or_none", "encode_str", "find_problem"]
+
+encode_str = encode_basestring
+"""A string as JSON text (quoted and escaped)."""
 
 # Compact separators keep rows small; ensure_ascii=False keeps text readable in sqlite3.
-_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+_checked = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+
+
+def _not_plain(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _c_encoder() -> Callable[[Any], str]:
+    """The encoding of ``_checked`` through json's C encoder, made once.
+
+    ``JSONEncoder.encode`` builds a new C encoder for every call, which costs more than
+    encoding a small dict. This one does not look for circular references: a reference
+    cycle ends in RecursionError, which :func:`encode` tells apart with ``_checked``.
+    """
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover - CPython has it; other Pythons take the long way
+        return _checked
+    chunks = make(None, _not_plain, encode_basestring, None, ":", ",", False, False, False)
+
+    def encode(value: Any) -> str:
+        return "".join(chunks(value, 0))
+
+    return encode
+
+
+_encode = _c_encoder()
 _PLAIN = "dict with str keys, list, str, int, float, bool, None"
 
 
@@ -65,7 +95,11 @@ def encode(value: Any, where: object) -> str:
             the first bad value (``$.items[3]``).
     """
     try:
-        text = _encode(value)
+        try:
+            text = _encode(value)
+        except RecursionError:
+            # A reference cycle, or data nested too deeply: the checked encoder tells which.
+            text = _checked(value)
     except (TypeError, ValueError, RecursionError) as exc:
         raise _refused(value, where, exc) from exc
     kind = type(value)

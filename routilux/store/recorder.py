@@ -19,7 +19,6 @@ whose inputs might still be produced again after a crash.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -44,13 +43,11 @@ from routilux.store._writes import (
     Track,
     Write,
 )
-from routilux.store.codec import encode
+from routilux.store.codec import encode, encode_str
 from routilux.store.errors import CommitError
 from routilux.store.sqlite import SqliteStore
 
 __all__ = ["StoreRecorder"]
-
-_event_json = json.JSONEncoder(ensure_ascii=False).encode
 
 
 class _Where:
@@ -65,6 +62,11 @@ class _Where:
         if self.target is None:
             return f"routine {self.routine_id!r} emitted events"
         return f"routine {self.routine_id!r} emitted to {self.target!r} slot {self.slot!r}"
+
+
+def _int_list(ids: list[int]) -> str:
+    """``ids`` as JSON text (what json.dumps gives, for a list of ints, at a third of the cost)."""
+    return "[" + ", ".join(map(str, ids)) + "]"
 
 
 _log = logging.getLogger("routilux.store")
@@ -391,7 +393,7 @@ class StoreRecorder(Observer):
 
     def _inputs_key(self, record: ActivationRecord) -> str:
         item_id = self.store.item_id
-        return json.dumps([item_id(item.uid) for item in record.consumed])
+        return _int_list([item_id(item.uid) for item in record.consumed])
 
     def _write_attempts(self, record: ActivationRecord, inputs: str, begun: int) -> None:
         job = record.job
@@ -501,7 +503,7 @@ class StoreRecorder(Observer):
         emitted = (
             "["
             + ",".join(
-                f"[{_event_json(event)},{texts.get(id(data)) or encode(data, _Where(rid))}]"
+                f"[{encode_str(event)},{texts.get(id(data)) or encode(data, _Where(rid))}]"
                 for event, data in record.emitted
             )
             + "]"
@@ -513,7 +515,7 @@ class StoreRecorder(Observer):
         row = (
             record.seq,
             rid,
-            json.dumps(inputs),
+            _int_list(inputs),
             emitted,
             None if error is None else repr(error),
             int(fatal),

@@ -223,6 +223,51 @@ def test_a_dict_with_int_keys_is_refused_rather_than_changed(tmp_path: Path) -> 
         runtime.post(ring_flow("ring", None, size=2), "r0", "inp", {1: 2})
 
 
+def _circular() -> dict[str, Any]:
+    data: dict[str, Any] = {"items": []}
+    data["items"].append(data)
+    return data
+
+
+def _nested(depth: int) -> list[Any]:
+    data: list[Any] = []
+    for _ in range(depth):
+        data = [data]
+    return data
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        (_circular(), "it contains itself (a circular reference)"),
+        ({"x": [1, float("nan")]}, "$.x[1] is nan, which JSON cannot hold"),
+        ({"when": object()}, "$.when is a builtins.object, not plain data"),
+        ({"deep": _nested(5000)}, "nested more than 900 levels deep"),
+    ],
+    ids=["circular", "nan", "object", "too-deep"],
+)
+def test_a_post_the_store_cannot_hold_is_refused_saying_why(
+    tmp_path: Path, data: Any, problem: str
+) -> None:
+    with Runtime(thread_pool_size=1, store=tmp_path / "jobs.db") as runtime:
+        with pytest.raises(SerializationError) as refused:
+            runtime.post(ring_flow("ring", None, size=2), "r0", "inp", data)
+        assert problem in str(refused.value)
+        assert "data posted to routine 'r0' slot 'inp'" in str(refused.value)
+        assert runtime.store is not None
+        assert runtime.store.jobs() == []
+
+
+def test_stored_data_comes_back_as_it_was_posted(tmp_path: Path) -> None:
+    data = {"text": 'é \u2028 "quoted"', "n": [0, -1, 2**70, 2.5, True, None], "empty": {}}
+    with Runtime(thread_pool_size=1, store=tmp_path / "jobs.db") as runtime:
+        _, job = runtime.post(ring_flow("ring", None, size=2), "r0", "inp", data)
+        assert job.wait(5)
+        assert runtime.store is not None
+        posted = runtime.store.items(job.job_id)[0]
+    assert (posted.produced_by, posted.data) == (None, data)
+
+
 def test_one_corrupt_job_row_is_skipped_and_the_others_resume(tmp_path: Path) -> None:
     path = tmp_path / "jobs.db"
     with Runtime(thread_pool_size=1, store=path) as runtime:
