@@ -9,7 +9,9 @@ __all__ = [
     "FINISH_JOB",
     "INSERT_BASELINE",
     "INSERT_JOB",
+    "INSERT_POST",
     "INSERT_STATE",
+    "LATE_SCHEMA",
     "MIGRATIONS",
     "PRAGMAS",
     "SCHEMA",
@@ -145,6 +147,28 @@ FROM activations WHERE 0""",
 END""",
 )
 
+# Created after any migration, since they name columns an older file gets from MIGRATIONS.
+LATE_SCHEMA = (
+    # A job's row and its first posted item, in one statement: so a post (committed before
+    # post() returns) is one step for SQLite, with no BEGIN and COMMIT around it.
+    """CREATE VIEW IF NOT EXISTS posts AS SELECT
+    job_key, job_id, flow_name, status, metadata, created_at, parent_key, parent_step, owner,
+    lease_until, NULL AS item_id, NULL AS item_routine, NULL AS item_slot, NULL AS item_data,
+    NULL AS item_step
+FROM jobs WHERE 0""",
+    """CREATE TRIGGER IF NOT EXISTS posts_insert INSTEAD OF INSERT ON posts BEGIN
+    INSERT INTO jobs (job_key, job_id, flow_name, status, metadata, created_at, parent_key,
+        parent_step, owner, lease_until)
+        VALUES (NEW.job_key, NEW.job_id, NEW.flow_name, NEW.status, NEW.metadata,
+            NEW.created_at, NEW.parent_key, NEW.parent_step, NEW.owner, NEW.lease_until)
+        ON CONFLICT (job_id) DO UPDATE SET status = excluded.status, finished_at = NULL,
+            error = NULL, owner = excluded.owner, lease_until = excluded.lease_until;
+    INSERT OR IGNORE INTO items (item_id, job_key, routine_id, slot, data, posted_after)
+        VALUES (NEW.item_id, NEW.job_key, NEW.item_routine, NEW.item_slot, NEW.item_data,
+            NEW.item_step);
+END""",
+)
+
 # How to bring a file of an older schema version up to SCHEMA_VERSION, one step at a time.
 MIGRATIONS = {
     # 2: data removed from a slot with the debugger (Worker.drop) is marked, not re-queued.
@@ -173,6 +197,10 @@ INSERT_BASELINE = "INSERT OR REPLACE INTO baselines (job_key, routine_id, state)
 
 WRITE_COLUMNS = 18
 """Columns of the ``writes`` view (see SCHEMA)."""
+
+
+INSERT_POST = "INSERT INTO posts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+"""A new job's row and its first item (see the ``posts`` view)."""
 
 
 @functools.cache

@@ -155,6 +155,8 @@ class SqliteStore(StoreBase):
                 conn.execute(f"PRAGMA application_id = {sql.APPLICATION_ID}")
             else:
                 _migrate(conn, row[0], self.path)
+            for statement in sql.LATE_SCHEMA:
+                conn.execute(statement)
             cursor = conn.execute(
                 "INSERT INTO sessions (opened_at, pid) VALUES (?, ?)", (time.time(), os.getpid())
             )
@@ -195,6 +197,15 @@ class SqliteStore(StoreBase):
             raise StoreReadOnlyError(f"{self.path} was opened read-only; cannot record jobs")
         if batch.jobs and self._heartbeat is None:
             self._start_heartbeat()
+        post = _one_post(batch)
+        if post is not None:
+            with self._lock:
+                conn = self._conn
+                if conn is None:
+                    raise StoreError(f"{self!r} is closed")
+                conn.execute(sql.INSERT_POST, post)
+                self._committed(conn)
+            return
         # Rows a statement refers to come first: jobs before their items, items before
         # what consumes or drops them, jobs before their statuses.
         steps = [
@@ -229,13 +240,17 @@ class SqliteStore(StoreBase):
                     if conn.in_transaction:
                         conn.execute("ROLLBACK")
                     raise
-            checkpointer = self._checkpointer
-            checkpointer.committed()
-            if checkpointer.wants_catch_up:
-                # Between transactions, so it reaches the end of the WAL (see _checkpointer).
-                busy, _, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                if not busy:
-                    checkpointer.caught_up()
+            self._committed(conn)
+
+    def _committed(self, conn: sqlite3.Connection) -> None:
+        """A transaction committed (called with the lock held): keep the WAL short."""
+        checkpointer = self._checkpointer
+        checkpointer.committed()
+        if checkpointer.wants_catch_up:
+            # Between transactions, so it reaches the end of the WAL (see _checkpointer).
+            busy, _, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            if not busy:
+                checkpointer.caught_up()
 
     # -- reads ---------------------------------------------------------------------------
 
@@ -256,6 +271,21 @@ class SqliteStore(StoreBase):
                 return self._conn.execute(statement, params).rowcount
             except sqlite3.Error as exc:
                 raise _store_error(self.path, exc, "cannot write") from exc
+
+
+def _one_post(batch: Batch) -> tuple[Any, ...] | None:
+    """The values of the ``posts`` view if ``batch`` is a new job's row and its first posted
+    item and nothing else (the transaction of a ``post()``), else None."""
+    rows = batch.rows
+    if len(rows) != 1 or len(batch.jobs) != 1 or batch.baselines or batch.statuses:
+        return None
+    if batch.states or batch.attempts or batch.drops:
+        return None
+    row, job = rows[0], batch.jobs[0]
+    # (act_id, job_key, step, <10 activation columns>, consumed, item_id, routine, slot, data)
+    if row[0] is not None or row[13] is not None or row[14] is None or row[1] != job[0]:
+        return None
+    return (*job, *row[14:], row[2])
 
 
 def _run(conn: sqlite3.Connection, statement: str | None, rows: Sequence[Sequence[Any]]) -> None:

@@ -142,6 +142,8 @@ def test_a_store_of_schema_1_is_migrated_in_place_and_keeps_its_jobs(tmp_path: P
         assert job.wait(5)
     conn = sqlite3.connect(path)
     try:  # what routilux wrote before dropped data was recorded
+        conn.execute("DROP TRIGGER posts_insert")
+        conn.execute("DROP VIEW posts")
         conn.execute("ALTER TABLE items DROP COLUMN dropped_after")
         conn.execute("ALTER TABLE jobs DROP COLUMN owner")
         conn.execute("ALTER TABLE jobs DROP COLUMN lease_until")
@@ -155,6 +157,26 @@ def test_a_store_of_schema_1_is_migrated_in_place_and_keeps_its_jobs(tmp_path: P
         assert len(store.history(job.job_id)) == 2
     with SqliteStore(path) as store:  # opens again without migrating twice
         assert store.jobs()[0].status == "completed"
+
+
+def test_a_post_is_one_statement_for_sqlite(tmp_path: Path) -> None:
+    """A post commits before post() returns: one statement, no BEGIN and COMMIT around it."""
+    flow = ring_flow("ring", None, size=2)
+    with Runtime(thread_pool_size=1, store=tmp_path / "jobs.db") as runtime:
+        runtime.get_worker(runtime.exec(flow).worker_id).pause()  # the job waits, unrun
+        assert isinstance(runtime.store, SqliteStore)
+        statements: list[str] = []
+        runtime.store._conn.set_trace_callback(statements.append)
+        _, job = runtime.post(flow, "r0", "inp", {"n": 1}, metadata={"who": "test"})
+        runtime.store._conn.set_trace_callback(None)
+        row = runtime.store.job(job.job_id)
+        items = runtime.store.items(job.job_id)
+    # (SQLite traces the statement again for each statement of the trigger it runs.)
+    assert {s.split(" (")[0] for s in statements} == {"INSERT INTO posts VALUES"}
+    assert (row.flow_name, row.status, row.metadata) == ("ring", "running", {"who": "test"})
+    assert [(i.routine_id, i.slot, i.data, i.produced_by) for i in items] == [
+        ("r0", "inp", {"n": 1}, None)
+    ]
 
 
 def test_a_store_of_an_unknown_schema_is_refused(tmp_path: Path) -> None:
