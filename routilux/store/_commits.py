@@ -49,8 +49,8 @@ MAX_READY = 2048
 """Ready writes past which a thread that adds one commits instead of leaving it to the
 background committer: the queue cannot grow faster than the file takes it."""
 
-# A round of commits: its rows, its writes, and each track's step before it.
-_Round = tuple[Batch, list[Write], dict[Track, int]]
+# A round of commits: its writes, in order.
+_Round = list[Write]
 
 
 class CommitQueue:
@@ -248,7 +248,10 @@ class CommitQueue:
         leftover = False
         try:
             while round_ is not None:
-                batch, writes, steps = round_
+                writes = round_
+                # Built without the lock, which the threads queueing writes need meanwhile:
+                # only the committer (one thread at a time) gives out steps.
+                batch, steps = self._build(writes)
                 failure: BaseException | None = None
                 started = time.perf_counter()
                 try:
@@ -309,15 +312,11 @@ class CommitQueue:
         self._gates = keep
 
     def _take_round_locked(self) -> _Round | None:
-        """The next round: up to MAX_BATCH ready writes, in order, with the steps before it
-        (to give back if it fails); None if nothing is ready."""
+        """The next round: up to MAX_BATCH ready writes, in order; None if nothing is ready."""
         ready = self._ready
         if not ready:
             return None
-        batch = Batch()
         writes: list[Write] = []
-        steps: dict[Track, int] = {}
-        new_act_id = self.store.new_act_id
         void = self.void
         while ready and len(writes) < MAX_BATCH:
             write = ready.popleft()
@@ -328,14 +327,21 @@ class CommitQueue:
                 void.difference_update([uid for uid in needs if uid >= 0])
                 self._give_up_locked(write)
                 continue
+            writes.append(write)
+        return writes or None
+
+    def _build(self, writes: list[Write]) -> tuple[Batch, dict[Track, int]]:
+        """The rows of ``writes`` and each track's step before them (to give back if the
+        round fails). Called by the committer alone, so steps follow the commit order."""
+        batch = Batch()
+        steps: dict[Track, int] = {}
+        new_act_id = self.store.new_act_id
+        for write in writes:
             track = write.track
             if track not in steps:
                 steps[track] = track.step
             write.add_to(batch, new_act_id)
-            writes.append(write)
-        if not writes:
-            return None
-        return batch, writes, steps
+        return batch, steps
 
     def _settle_locked(self, writes: list[Write]) -> None:
         """``writes`` are committed."""

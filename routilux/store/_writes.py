@@ -154,15 +154,22 @@ class ActivationWrite(Write):
         produced: list[tuple[int, str, str, str]],
         row: tuple[Any, ...],
         state: str | None,
+        tail: tuple[Any, ...],
         states: StateRows | None,
     ) -> None:
-        super().__init__(track, needs, provides)
+        # Write.__init__'s attributes set here, without the call: one per activation.
+        self.track = track
+        self.needs = needs
+        self.provides = provides
+        self.blockers = 0
+        self.done = self.void = False
+        self.after = []
+        self.failure = None
         self.inputs = inputs  # item ids consumed
         self.produced = produced  # (item_id, routine_id, slot, data_json) emitted
-        # (worker_seq, routine_id, inputs_json, emitted_json), then the state, then
-        # (error, fatal, attempts, started_at, duration): the writes view's columns.
-        self.row, self.tail = row[:4], row[4:]
-        self.state = state
+        # The writes view's columns: (worker_seq, routine_id, inputs_json, emitted_json),
+        # then the state, then (error, fatal, attempts, started_at, duration).
+        self.row, self.state, self.tail = row, state, tail
         self.states = states
 
     def add_to(self, batch: Batch, new_act_id: Callable[[], int]) -> None:

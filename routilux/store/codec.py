@@ -26,7 +26,7 @@ from typing import Any
 
 from routilux.core.errors import SerializationError
 
-__all__ = ["decode", "encode", "encode_or_none", "encode_str", "find_problem"]
+__all__ = ["decode", "encode", "encode_or_none", "encode_str", "find_problem", "try_encode"]
 
 encode_str = encode_basestring
 """A string as JSON text (quoted and escaped)."""
@@ -105,6 +105,19 @@ def encode(value: Any, where: object) -> str:
     kind = type(value)
     if (kind is dict or kind is list or kind is tuple) and not _keys_ok(value):
         raise _refused(value, where, None)
+    return text
+
+
+def try_encode(value: Any) -> str | None:
+    """``value`` as compact JSON text, or None if :func:`encode` would refuse it (call it
+    then, for the error): the fast path for data whose context is costly to describe."""
+    try:
+        text = _encode(value)
+    except (TypeError, ValueError, RecursionError):
+        return None
+    kind = type(value)
+    if (kind is dict or kind is list or kind is tuple) and not _keys_ok(value):
+        return None
     return text
 
 

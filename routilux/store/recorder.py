@@ -43,7 +43,7 @@ from routilux.store._writes import (
     Track,
     Write,
 )
-from routilux.store.codec import encode, encode_str
+from routilux.store.codec import encode, encode_str, try_encode
 from routilux.store.errors import CommitError
 from routilux.store.sqlite import SqliteStore
 
@@ -460,7 +460,7 @@ class StoreRecorder(Observer):
             # whatever else is ready; the worker books it without waiting (its job is done
             # only once the job's status, queued after it, is committed).
             queue.commit_soon(write)
-            if queue.committing:
+            if queue._committing:
                 time.sleep(0)  # lend the GIL to the committer between two SQLite calls
         if unstorable is not None:
             # Data the store cannot hold fails the job whatever the routine's error strategy:
@@ -474,7 +474,8 @@ class StoreRecorder(Observer):
                 if job.error is None:
                     job.error = error
                 worker.cancel_job(job)
-        self._check_failures()
+        if queue.failed:
+            self._check_failures()
 
     def _enqueue_activation(
         self,
@@ -498,25 +499,25 @@ class StoreRecorder(Observer):
             data = item.data
             text = texts.get(id(data))
             if text is None:
-                text = texts[id(data)] = encode(data, _Where(rid, r, s))
+                text = try_encode(data) or encode(data, _Where(rid, r, s))
+                texts[id(data)] = text
             produced.append((item_id(item.uid), r, s, text))
-        emitted = (
-            "["
-            + ",".join(
-                f"[{encode_str(event)},{texts.get(id(data)) or encode(data, _Where(rid))}]"
-                for event, data in record.emitted
-            )
-            + "]"
-        )
+        parts = []
+        for event, data in record.emitted:
+            text = texts.get(id(data)) or try_encode(data) or encode(data, _Where(rid))
+            parts.append(f"[{encode_str(event)},{text}]")
         error = record.error
         fatal = error is not None and worker.nodes[rid].error_handler.strategy in _FATAL
         consumed = record.consumed
-        inputs = [item_id(item.uid) for item in consumed]
-        row = (
-            record.seq,
-            rid,
-            _int_list(inputs),
-            emitted,
+        if len(consumed) == 1:  # the usual case, without the loops
+            uid = consumed[0].uid
+            needs = [uid]
+            inputs = [item_id(uid)]
+        else:
+            needs = [item.uid for item in consumed]
+            inputs = [item_id(uid) for uid in needs]
+        head = (record.seq, rid, _int_list(inputs), "[" + ",".join(parts) + "]")
+        tail = (
             None if error is None else repr(error),
             int(fatal),
             record.attempts,
@@ -524,7 +525,6 @@ class StoreRecorder(Observer):
             record.duration,
         )
         queue = self._queue
-        needs = [item.uid for item in consumed]
         states = None
         if journal is not None:
             needs.extend(journal.deps)
@@ -532,7 +532,9 @@ class StoreRecorder(Observer):
         with self._lock:
             track = queue.tracks.get(job.job_id) or self._late_track_locked(job)
             state = tracker.seen_state(rid, journal)
-            write = ActivationWrite(track, needs, provides, inputs, produced, row, state, states)
+            write = ActivationWrite(
+                track, needs, provides, inputs, produced, head, state, tail, states
+            )
             queue.enqueue_locked(write)
         return write
 

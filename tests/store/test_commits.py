@@ -163,8 +163,8 @@ def test_a_run_that_built_on_uncommitted_state_commits_after_it_with_its_own_sta
 def _activation(track: Track, needs: list[int], provides: list[int]) -> ActivationWrite:
     """An activation write consuming item ``needs`` and emitting ``provides``."""
     produced = [(uid, "r", "inp", "{}") for uid in provides]
-    row = (1, "r", str(needs), "[]", None, 0, 1, 0.0, 0.0)
-    return ActivationWrite(track, needs, provides, needs, produced, row, None, None)
+    head, tail = (1, "r", str(needs), "[]"), (None, 0, 1, 0.0, 0.0)
+    return ActivationWrite(track, needs, provides, needs, produced, head, None, tail, None)
 
 
 @pytest.fixture
