@@ -1,14 +1,17 @@
 """Speed of the SQLite store: activations/s, commit latency and cost per activation vs job length.
 
-Run: ``.venv/bin/python bench/store_speed.py [--posts N] [--repeats N] [--pool-size N]``
+Run: ``.venv/bin/python bench/store_speed.py [--posts N] [--repeats N] [--pool-size N]
+[--breakdown]``
 
 - *chain*: a line of 10 routines, N posts of one message each (10 activations per post),
   with the store off and on; activations/s of wall time from the first post to the last
-  job finished.
+  job finished, and the ratio on / off of each back-to-back pair (the target: 25%).
 - *commit*: time spent in each transaction (``write_batch``: one finished activation, or
   several that finished together), p50/p99/max, and activations per transaction.
 - *job length*: one job running around a ring of 10 routines for 100, 1,000 and 10,000
   activations; microseconds per activation should not grow with the length.
+- ``--breakdown``: instead, the chain with the store cut down step by step (``RUNGS``):
+  what posts and job statuses cost, what the recorder's Python costs, what SQLite adds.
 """
 
 from __future__ import annotations
@@ -80,6 +83,46 @@ def chain(posts: int, store: Path | None, commits: list[Commit], pool: int) -> f
     return posts * 10 / elapsed
 
 
+# Parts of the store switched off, one more at each rung (private attributes: a diagnosis,
+# not an API). Each rung's cost over the one below is what the parts it adds cost.
+RUNGS = {
+    "headless": "no store",
+    "posts": "the store records posts and job statuses, not activations",
+    "python": "the store records everything, but SQLite writes nothing",
+    "full": "the store as it is",
+}
+
+
+def rung(name: str, posts: int, store: Path, pool: int) -> float:
+    """Microseconds per activation on the chain with the store cut down to ``name``."""
+    with Runtime(thread_pool_size=pool, store=None if name == "headless" else store) as runtime:
+        recorder = runtime._recorder
+        if name == "posts" and recorder is not None:
+            recorder.activation_finished = lambda worker, record: None  # type: ignore[method-assign]
+        if name == "python" and runtime.store is not None:
+            runtime.store.write_batch = lambda batch: None  # type: ignore[method-assign]
+        flow = build("line", ring=False)
+        start = time.perf_counter()
+        jobs = [runtime.post(flow, "r0", "inp", {"n": 9})[1] for _ in range(posts)]
+        for job in jobs:
+            job.wait(120)
+        return (time.perf_counter() - start) / (posts * 10) * 1e6
+
+
+def breakdown(posts: int, repeats: int, pool: int, tmp: Path) -> None:
+    """Where checkpointing's time goes: the chain on each rung, the rungs interleaved."""
+    costs: dict[str, list[float]] = {name: [] for name in RUNGS}
+    for i in range(repeats):
+        for name in RUNGS:
+            costs[name].append(rung(name, posts, tmp / f"{name}{i}.db", pool))
+    print(f"chain, 10 routines, {posts} posts, pool size {pool}, median of {repeats}:")
+    below = 0.0
+    for name, what in RUNGS.items():
+        cost = statistics.median(costs[name])
+        print(f"  {name:9} {cost:5.1f} us per activation ({cost - below:+5.1f}): {what}")
+        below = cost
+
+
 def job_length(length: int, store: Path) -> float:
     """Microseconds per activation for one job of ``length`` activations around the ring."""
     with Runtime(thread_pool_size=1, store=store) as runtime:
@@ -96,7 +139,14 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--pool-size", type=int, default=4)
+    parser.add_argument(
+        "--breakdown", action="store_true", help="where the time goes, instead (see RUNGS)"
+    )
     args = parser.parse_args()
+    if args.breakdown:
+        with tempfile.TemporaryDirectory() as tmp:
+            breakdown(args.posts, args.repeats, args.pool_size, Path(tmp))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         off: list[float] = []
         on: list[float] = []
@@ -110,6 +160,13 @@ def main() -> None:
         )
         print(f"  store off: {statistics.median(off):10,.0f} activations/s")
         print(f"  store on:  {statistics.median(on):10,.0f} activations/s")
+        # Each repeat runs off then on, back to back: the ratio of a pair is measured at one
+        # moment of a shared, noisy machine, so its median is steadier than the medians'.
+        ratios = sorted(b / a for a, b in zip(off, on, strict=True))
+        print(
+            f"  on / off:  {statistics.median(ratios):10.1%} "
+            f"(median of {len(ratios)} back-to-back pairs; {ratios[0]:.1%} to {ratios[-1]:.1%})"
+        )
         # Transactions that wrote activations (posts and job statuses are smaller ones).
         times = sorted(t for t, n in commits if n)
         written = sum(n for _, n in commits)

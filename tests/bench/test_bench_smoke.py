@@ -76,3 +76,20 @@ def test_report_divides_ours_by_the_others_and_checks_the_targets():
     assert row["vs_plain"] == pytest.approx(0.25)
     assert row["meets_vs_v110"]
     assert not row["meets_vs_plain"]
+
+
+def test_the_store_breakdown_cuts_the_store_down_as_its_rungs_say(tmp_path):
+    from bench import store_speed
+    from routilux import SqliteStore
+
+    for name in store_speed.RUNGS:
+        assert store_speed.rung(name, 5, tmp_path / f"{name}.db", 2) > 0
+    assert not (tmp_path / "headless.db").exists()
+    with SqliteStore(tmp_path / "posts.db") as store:  # posts and statuses, no activations
+        jobs = store.jobs()
+        assert [j.status for j in jobs] == ["completed"] * 5
+        assert all(store.history(j.job_id) == [] for j in jobs)
+    with SqliteStore(tmp_path / "python.db") as store:  # nothing written
+        assert store.jobs() == []
+    with SqliteStore(tmp_path / "full.db") as store:
+        assert [len(store.history(j.job_id)) for j in store.jobs()] == [10] * 5
