@@ -145,6 +145,27 @@ def test_data_waiting_in_a_batch_after_its_job_finished_is_restored_by_resume(
         assert runtime.resume(flows={"pairs": _pairs()}) == []  # consumed: nothing waits
 
 
+def test_a_batch_of_two_jobs_data_marks_both_consumed_in_their_own_jobs(
+    store_spec: str,
+) -> None:
+    flow = _pairs()
+    with Runtime(thread_pool_size=1, store=store_spec) as runtime:
+        _, first = runtime.post(flow, "pair", "inp", "A")
+        assert first.wait(5)  # done, its data waiting for a partner
+        _, second = runtime.post(flow, "pair", "inp", "B", worker_id=first.worker_id)
+        assert second.wait(5)
+        assert runtime.store is not None
+        items = {
+            item.data: item.consumed_by
+            for job in (first, second)
+            for item in runtime.store.items(job.job_id)
+        }
+    assert set(items) == {"A", "B"}
+    assert None not in items.values()  # each in its own job's rows, both consumed
+    with Runtime(thread_pool_size=1, store=store_spec) as runtime:
+        assert runtime.resume(flows={"pairs": _pairs()}) == []
+
+
 def test_state_written_outside_logic_is_stored_too(store_spec: str) -> None:
     path = store_spec
     with Runtime(thread_pool_size=1, store=path) as runtime:
