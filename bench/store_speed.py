@@ -11,7 +11,8 @@ Run: ``.venv/bin/python bench/store_speed.py [--posts N] [--repeats N] [--pool-s
 - *job length*: one job running around a ring of 10 routines for 100, 1,000 and 10,000
   activations; microseconds per activation should not grow with the length.
 - ``--breakdown``: instead, the chain with the store cut down step by step (``RUNGS``):
-  what posts and job statuses cost, what the recorder's Python costs, what SQLite adds.
+  what following jobs and posts costs, what recording activations costs in Python, and
+  what SQLite adds.
 """
 
 from __future__ import annotations
@@ -83,12 +84,12 @@ def chain(posts: int, store: Path | None, commits: list[Commit], pool: int) -> f
     return posts * 10 / elapsed
 
 
-# Parts of the store switched off, one more at each rung (private attributes: a diagnosis,
-# not an API). Each rung's cost over the one below is what the parts it adds cost.
+# The store cut down, less at each rung (private attributes: a diagnosis, not an API). Each
+# rung's cost over the one below is what the parts it adds cost.
 RUNGS = {
     "headless": "no store",
-    "posts": "the store records posts and job statuses, not activations",
-    "python": "the store records everything, but SQLite writes nothing",
+    "jobs": "posts and job statuses recorded, not activations; SQLite writes nothing",
+    "python": "everything recorded, SQLite writes nothing",
     "full": "the store as it is",
 }
 
@@ -97,9 +98,9 @@ def rung(name: str, posts: int, store: Path, pool: int) -> float:
     """Microseconds per activation on the chain with the store cut down to ``name``."""
     with Runtime(thread_pool_size=pool, store=None if name == "headless" else store) as runtime:
         recorder = runtime._recorder
-        if name == "posts" and recorder is not None:
+        if name == "jobs" and recorder is not None:
             recorder.activation_finished = lambda worker, record: None  # type: ignore[method-assign]
-        if name == "python" and runtime.store is not None:
+        if name in ("jobs", "python") and runtime.store is not None:
             runtime.store.write_batch = lambda batch: None  # type: ignore[method-assign]
         flow = build("line", ring=False)
         start = time.perf_counter()
