@@ -44,7 +44,7 @@ def _c_encoder() -> Callable[[Any], str]:
 
     ``JSONEncoder.encode`` builds a new C encoder for every call, which costs more than
     encoding a small dict. This one does not look for circular references: a reference
-    cycle ends in RecursionError, which :func:`encode` tells apart with ``_checked``.
+    cycle ends in RecursionError, which ``_refusal`` tells apart with ``_checked``.
     """
     make = getattr(json.encoder, "c_make_encoder", None)
     if make is None:  # pragma: no cover - CPython has it; other Pythons take the long way
@@ -94,17 +94,9 @@ def encode(value: Any, where: object) -> str:
         SerializationError: The value is not plain JSON data; the message gives the path of
             the first bad value (``$.items[3]``).
     """
-    try:
-        try:
-            text = _encode(value)
-        except RecursionError:
-            # A reference cycle, or data nested too deeply: the checked encoder tells which.
-            text = _checked(value)
-    except (TypeError, ValueError, RecursionError) as exc:
-        raise _refused(value, where, exc) from exc
-    kind = type(value)
-    if (kind is dict or kind is list or kind is tuple) and not _keys_ok(value):
-        raise _refused(value, where, None)
+    text = try_encode(value)
+    if text is None:
+        raise _refusal(value, where)
     return text
 
 
@@ -119,6 +111,18 @@ def try_encode(value: Any) -> str | None:
     if (kind is dict or kind is list or kind is tuple) and not _keys_ok(value):
         return None
     return text
+
+
+def _refusal(value: Any, where: object) -> SerializationError:
+    """Why ``value`` cannot be stored. Encoding it again with the checked encoder tells a
+    reference cycle from data nested too deeply, and gives the error its cause."""
+    try:
+        _checked(value)
+    except (TypeError, ValueError, RecursionError) as exc:
+        error = _refused(value, where, exc)
+        error.__cause__ = exc
+        return error
+    return _refused(value, where, None)  # a dict key that is not a string
 
 
 def encode_or_none(value: Any, where: str) -> str | None:

@@ -460,7 +460,7 @@ class StoreRecorder(Observer):
             # whatever else is ready; the worker books it without waiting (its job is done
             # only once the job's status, queued after it, is committed).
             queue.commit_soon(write)
-            if queue._committing:
+            if queue.committing:
                 time.sleep(0)  # lend the GIL to the committer between two SQLite calls
         if unstorable is not None:
             # Data the store cannot hold fails the job whatever the routine's error strategy:

@@ -198,14 +198,6 @@ class SqliteStore(StoreBase):
         if batch.jobs and self._heartbeat is None:
             self._start_heartbeat()
         post = _one_post(batch)
-        if post is not None:
-            with self._lock:
-                conn = self._conn
-                if conn is None:
-                    raise StoreError(f"{self!r} is closed")
-                conn.execute(sql.INSERT_POST, post)
-                self._committed(conn)
-            return
         # Rows a statement refers to come first: jobs before their items, items before
         # what consumes or drops them, jobs before their statuses.
         steps = [
@@ -219,16 +211,18 @@ class SqliteStore(StoreBase):
                 (sql.DROP_ITEM, batch.drops),
                 (sql.FINISH_JOB, batch.statuses),
             )
-            if rows
+            if rows and post is None
         ]
         with self._lock:
             conn = self._conn
             if conn is None:
                 raise StoreError(f"{self!r} is closed")
-            if len(steps) == 1 and len(steps[0][1]) <= (
+            # One statement is a transaction of its own: no BEGIN and COMMIT to run.
+            if post is not None:
+                conn.execute(sql.INSERT_POST, post)
+            elif len(steps) == 1 and len(steps[0][1]) <= (
                 _WRITES_PER_STATEMENT if steps[0][0] is None else 1
             ):
-                # One statement is a transaction of its own: no BEGIN and COMMIT to run.
                 _run(conn, *steps[0])
             else:
                 conn.execute("BEGIN")
@@ -240,17 +234,13 @@ class SqliteStore(StoreBase):
                     if conn.in_transaction:
                         conn.execute("ROLLBACK")
                     raise
-            self._committed(conn)
-
-    def _committed(self, conn: sqlite3.Connection) -> None:
-        """A transaction committed (called with the lock held): keep the WAL short."""
-        checkpointer = self._checkpointer
-        checkpointer.committed()
-        if checkpointer.wants_catch_up:
-            # Between transactions, so it reaches the end of the WAL (see _checkpointer).
-            busy, _, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-            if not busy:
-                checkpointer.caught_up()
+            checkpointer = self._checkpointer
+            checkpointer.committed()
+            if checkpointer.wants_catch_up:
+                # Between transactions, so it reaches the end of the WAL (see _checkpointer).
+                busy, _, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                if not busy:
+                    checkpointer.caught_up()
 
     # -- reads ---------------------------------------------------------------------------
 
