@@ -75,13 +75,19 @@ def chain(posts: int, store: Path | None, commits: list[Commit], pool: int) -> f
             runtime.store.write_batch = timed(  # type: ignore[method-assign]
                 runtime.store.write_batch, commits
             )
-        flow = build("line", ring=False)
-        start = time.perf_counter()
-        jobs = [runtime.post(flow, "r0", "inp", {"n": 9})[1] for _ in range(posts)]
-        for job in jobs:
-            job.wait(120)
-        elapsed = time.perf_counter() - start
+        elapsed = run_line(runtime, posts)
     return posts * 10 / elapsed
+
+
+def run_line(runtime: Runtime, posts: int) -> float:
+    """Seconds from the first of ``posts`` posts through the 10-routine line to the last
+    job finished."""
+    flow = build("line", ring=False)
+    start = time.perf_counter()
+    jobs = [runtime.post(flow, "r0", "inp", {"n": 9})[1] for _ in range(posts)]
+    for job in jobs:
+        job.wait(120)
+    return time.perf_counter() - start
 
 
 # The store cut down, less at each rung (private attributes: a diagnosis, not an API). Each
@@ -102,12 +108,7 @@ def rung(name: str, posts: int, store: Path, pool: int) -> float:
             recorder.activation_finished = lambda worker, record: None  # type: ignore[method-assign]
         if name in ("jobs", "python") and runtime.store is not None:
             runtime.store.write_batch = lambda batch: None  # type: ignore[method-assign]
-        flow = build("line", ring=False)
-        start = time.perf_counter()
-        jobs = [runtime.post(flow, "r0", "inp", {"n": 9})[1] for _ in range(posts)]
-        for job in jobs:
-            job.wait(120)
-        return (time.perf_counter() - start) / (posts * 10) * 1e6
+        return run_line(runtime, posts) / (posts * 10) * 1e6
 
 
 def breakdown(posts: int, repeats: int, pool: int, tmp: Path) -> None:
