@@ -105,7 +105,7 @@ class CommitQueue:
                 self._give_up_locked(write)
                 return
             unsettled = self.unsettled
-            if unsettled:
+            if unsettled and not unsettled.isdisjoint(needs):
                 blockers = [uid for uid in needs if uid in unsettled]
                 if blockers:
                     write.blockers = len(blockers)
@@ -154,8 +154,8 @@ class CommitQueue:
         it; unless too much is queued already: then commit (or wait for) it now."""
         if len(self._ready) > MAX_READY:
             self.flush(write)
-        else:
-            self.kick()
+        elif not self._committing and not self._wake.is_set():
+            self.kick()  # else it goes with the round being committed, or the one due
 
     def kick(self) -> None:
         """Have what is ready committed soon, by a background thread, without waiting.
@@ -345,21 +345,32 @@ class CommitQueue:
 
     def _settle_locked(self, writes: list[Write]) -> None:
         """``writes`` are committed."""
-        queued = self.queued
+        queued, tracks = self.queued, self.tracks
         for write in writes:
             write.done = True
             if type(write) is StatusWrite and write.on_done is not None:
                 # Stored as failed if an earlier write of the job could not be (add_to).
                 _call_on_done(write, write.track.failure)
-            for uid in write.provides:
-                queued.discard(uid)
-            self._forget_locked(write.track)
+            if write.provides:
+                queued.difference_update(write.provides)
+            track = write.track  # _forget_locked, written out: it runs once per write
+            track.pending -= 1
+            if track.finished and not track.pending and tracks.get(track.job_id) is track:
+                del tracks[track.job_id]
 
     def _ready_locked(self, write: Write) -> None:
         """``write`` waits for nothing: queue it to commit; and after it, in order, the
         writes that waited only for the data it adds (and theirs, and a job status parked
         behind them). Rounds commit in queue order, so none of them commits before it."""
         ready, unsettled, queued, waiting = self._ready, self.unsettled, self.queued, self._waiting
+        provides = write.provides
+        if not waiting or waiting.keys().isdisjoint(provides):
+            # The usual case: nothing waits for what it adds.
+            ready.append(write)
+            if provides:
+                unsettled.difference_update(provides)
+                queued.update(provides)
+            return
         todo = deque([write])
         while todo:
             current = todo.popleft()

@@ -144,6 +144,8 @@ class StateTracker:
     def seen_state(self, routine_id: str, journal: Journal | None) -> str | None:
         """The routine's state as an activation left it, for its history row: its own
         write, else the last write if it is committed (or one it depends on); else None."""
+        if journal is None and not self.last:
+            return None  # nothing tracked has been written yet
         name = f"routine:{routine_id}"
         if journal is not None and name in journal.writes:
             return journal.writes[name]

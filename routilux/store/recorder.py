@@ -69,6 +69,17 @@ def _int_list(ids: list[int]) -> str:
     return "[" + ", ".join(map(str, ids)) + "]"
 
 
+_EVENT_JSON: dict[str, str] = {}
+
+
+def _event_json(event: str) -> str:
+    """An event's name as JSON text (an emit's part of the history), made once per name."""
+    text = _EVENT_JSON.get(event)
+    if text is None:
+        text = _EVENT_JSON[event] = encode_str(event)
+    return text
+
+
 _log = logging.getLogger("routilux.store")
 _FATAL = (ErrorStrategy.STOP, ErrorStrategy.RETRY)
 
@@ -414,7 +425,12 @@ class StoreRecorder(Observer):
         if self._carried:
             self._carry_attempts(record)
         produced = record.produced
-        provides = [item.uid for _, _, item in produced] if produced else []
+        if not produced:
+            provides = []
+        elif len(produced) == 1:
+            provides = [produced[0][2].uid]
+        else:
+            provides = [item.uid for _, _, item in produced]
         queue = self._queue
         listener = worker.state.listener
         if type(listener) is StateTracker and listener.queue is queue:
@@ -491,21 +507,34 @@ class StoreRecorder(Observer):
             return None
         item_id = self.store.item_id
         rid = record.routine_id
-        # An emit's first target holds the very dict it emitted (the others get copies): the
-        # history's list of emits reuses that item's text instead of encoding the data again.
         produced = []
-        texts: dict[int, str] = {}
-        for r, s, item in record.produced:
-            data = item.data
-            text = texts.get(id(data))
-            if text is None:
-                text = try_encode(data) or encode(data, _Where(rid, r, s))
-                texts[id(data)] = text
+        emitted = record.emitted
+        if len(emitted) == 1 and len(record.produced) == 1:
+            # The usual case, without the loops: one emit, to one target, which holds the
+            # very dict emitted.
+            event, data = emitted[0]
+            r, s, item = record.produced[0]
+            text = try_encode(data) or encode(data, _Where(rid, r, s))
             produced.append((item_id(item.uid), r, s, text))
-        parts = []
-        for event, data in record.emitted:
-            text = texts.get(id(data)) or try_encode(data) or encode(data, _Where(rid))
-            parts.append(f"[{encode_str(event)},{text}]")
+            if item.data is not data:
+                text = try_encode(data) or encode(data, _Where(rid))
+            emits = f"[[{_event_json(event)},{text}]]"
+        else:
+            # An emit's first target holds the very dict it emitted (the others get copies):
+            # the history's list of emits reuses that item's text instead of encoding the
+            # data again.
+            texts: dict[int, str] = {}
+            for r, s, item in record.produced:
+                data = item.data
+                known = texts.get(id(data))
+                if known is None:
+                    known = texts[id(data)] = try_encode(data) or encode(data, _Where(rid, r, s))
+                produced.append((item_id(item.uid), r, s, known))
+            parts = []
+            for event, data in emitted:
+                text = texts.get(id(data)) or try_encode(data) or encode(data, _Where(rid))
+                parts.append(f"[{_event_json(event)},{text}]")
+            emits = "[" + ",".join(parts) + "]"
         error = record.error
         fatal = error is not None and worker.nodes[rid].error_handler.strategy in _FATAL
         consumed = record.consumed
@@ -513,10 +542,12 @@ class StoreRecorder(Observer):
             uid = consumed[0].uid
             needs = [uid]
             inputs = [item_id(uid)]
+            inputs_json = f"[{inputs[0]}]"
         else:
             needs = [item.uid for item in consumed]
             inputs = [item_id(uid) for uid in needs]
-        head = (record.seq, rid, _int_list(inputs), "[" + ",".join(parts) + "]")
+            inputs_json = _int_list(inputs)
+        head = (record.seq, rid, inputs_json, emits)
         tail = (
             None if error is None else repr(error),
             int(fatal),

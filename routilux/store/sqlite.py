@@ -20,6 +20,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Sequence
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -283,7 +284,7 @@ def _run(conn: sqlite3.Connection, statement: str | None, rows: Sequence[Sequenc
     if statement is None:
         for start in range(0, len(rows), _WRITES_PER_STATEMENT):
             chunk = rows[start : start + _WRITES_PER_STATEMENT]
-            conn.execute(sql.insert_writes(len(chunk)), [v for row in chunk for v in row])
+            conn.execute(sql.insert_writes(len(chunk)), list(chain.from_iterable(chunk)))
     elif len(rows) == 1:
         conn.execute(statement, rows[0])  # skips executemany's iterator set-up
     else:
