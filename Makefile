@@ -5,7 +5,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DOCS_STAMP := $(VENV)/.installed-docs
-# routilux as `pip install .` builds it: the scheduler core compiled with mypyc (setup.py).
+# routilux as `pip install .` builds it: the scheduler core and the store recorder compiled
+# with mypyc (setup.py).
 COMPILED_VENV  := .venv-compiled
 COMPILED_STAMP := $(COMPILED_VENV)/.installed
 SOURCES := $(shell find routilux -name '*.py') setup.py pyproject.toml
@@ -23,13 +24,14 @@ $(DOCS_STAMP): $(STAMP)
 	$(BIN)/pip install -q -e ".[dev,notebook,docs]"
 	touch $(DOCS_STAMP)
 
-# Rebuilt whenever a source changes; fails if the core did not compile (no C compiler?).
+# Rebuilt whenever a source changes; fails if they did not compile (no C compiler?).
 $(COMPILED_STAMP): $(SOURCES)
 	$(PYTHON) -m venv $(COMPILED_VENV)
 	$(COMPILED_VENV)/bin/pip install -q --upgrade pip
-	$(COMPILED_VENV)/bin/pip install -q --force-reinstall ".[test,dask]"
-	$(COMPILED_VENV)/bin/python -I -c "import routilux.core.worker as w, sys; \
-		sys.exit(None if w.__file__.endswith('.so') else 'routilux.core did not compile: ' + w.__file__)"
+	$(COMPILED_VENV)/bin/pip install -q --force-reinstall ".[test,dask,postgres]"
+	$(COMPILED_VENV)/bin/python -I -c "import routilux.core.worker as w, routilux.store.recorder as r, sys; \
+		sys.exit(next((f'{m.__name__} did not compile: {m.__file__}' for m in (w, r) \
+		if not m.__file__.endswith('.so')), None))"
 	touch $(COMPILED_STAMP)
 
 compiled-venv: $(COMPILED_STAMP)
@@ -48,7 +50,8 @@ unit: $(STAMP)
 	$(BIN)/pytest -q
 
 ## The engine, debugger, store and executor tests again, against the compiled build (with
-## the dask extra: process pools and a Dask LocalCluster run the compiled routilux too). They
+## the dask extra: process pools and a Dask LocalCluster run the compiled routilux too; and
+## the postgres extra: the compiled recorder writes to PostgreSQL too). They
 ## run from a copy of tests/ so that the installed (compiled) routilux is imported, not ./routilux.
 unit-compiled: $(COMPILED_STAMP)
 	rm -rf build/compiled-tests && mkdir -p build/compiled-tests

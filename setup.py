@@ -1,10 +1,13 @@
-"""Build script: compiles routilux's scheduler core to C with mypyc when it can.
+"""Build script: compiles routilux's scheduler core and store recorder to C with mypyc when
+it can.
 
 The modules every activation runs through (scheduler, worker, queue, activation, job) are
 plain, fully typed Python; mypyc turns them into a C extension that runs small flows about
 1.6x faster, with the same behaviour (the test suite runs against both builds:
-``make unit-compiled``). Logic, routines and everything users subclass or set attributes on
-stay interpreted.
+``make unit-compiled``). So are the modules that checkpoint every activation into a store
+(recorder, commit queue, writes, state tracker, JSON codec): with a store, recording costs
+more Python per activation than running it. Logic, routines and everything users subclass
+or set attributes on stay interpreted.
 
 - ``pip install .`` (and wheels) compile when mypyc and a C compiler are available; without
   a compiler the build falls back to pure Python with a warning, since the extensions are
@@ -33,6 +36,11 @@ COMPILED = [
     "routilux/core/queue.py",
     "routilux/core/activation.py",
     "routilux/core/job.py",
+    "routilux/store/codec.py",
+    "routilux/store/_writes.py",
+    "routilux/store/_commits.py",
+    "routilux/store/_state.py",
+    "routilux/store/recorder.py",
 ]
 
 

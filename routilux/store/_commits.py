@@ -24,11 +24,11 @@ everything it and its waiting consumers did is in the file.
 
 from __future__ import annotations
 
-import _thread
 import itertools
 import logging
 import threading
 import time
+from _thread import LockType, allocate_lock
 from collections import deque
 
 from routilux.store._writes import ActivationWrite, Batch, StateWrite, StatusWrite, Track, Write
@@ -82,12 +82,12 @@ class CommitQueue:
         self.failed: dict[str, BaseException] = {}
         self._ready: deque[Write] = deque()
         self._committing = False
-        self._gates: list[tuple[Write, _thread.LockType]] = []
+        self._gates: list[tuple[Write, LockType]] = []
         # Notified whenever a committer stops (see drain).
         self._idle = threading.Condition(self.lock)
         # The background committer of writes nobody waits for (see kick).
         self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._committer: threading.Thread | None = None
         self._closed = False
 
     # -- enqueueing (with the lock held) ---------------------------------------------------
@@ -167,13 +167,13 @@ class CommitQueue:
             # The committer takes what is ready (under the lock) before it stops, and the
             # background one is due: this write, enqueued before, goes with one of them.
             return
-        if self._thread is None:
+        if self._committer is None:
             with self.lock:
-                if self._thread is None and not self._closed:
-                    self._thread = threading.Thread(
+                if self._committer is None and not self._closed:
+                    self._committer = threading.Thread(
                         target=self._run, name=f"routilux-commit {self.store!r}", daemon=True
                     )
-                    self._thread.start()
+                    self._committer.start()
         self._wake.set()
 
     def _run(self) -> None:
@@ -206,7 +206,7 @@ class CommitQueue:
         self.drain()
         with self.lock:
             self._closed = True
-            thread = self._thread
+            thread = self._committer
         self._wake.set()
         if thread is not None and thread is not threading.current_thread():
             thread.join()
@@ -218,6 +218,7 @@ class CommitQueue:
         it. With no ``write``, only commit what is ready, if nobody else is committing.
         """
         while True:
+            gate: LockType | None = None
             with self.lock:
                 if write is not None and write.blockers:
                     return
@@ -226,19 +227,21 @@ class CommitQueue:
                     if self._committing or not self._ready:
                         return
                     write = None
-                if not self._committing:
+                if self._committing:
+                    assert write is not None  # without one, it returned: somebody commits
+                    # Each waiter sleeps on a gate of its own, opened when its write is done:
+                    # waking every waiter after every round would wake threads that only go
+                    # back to sleep, each taking the GIL from the committer on the way.
+                    gate = allocate_lock()
+                    gate.acquire()
+                    self._gates.append((write, gate))
+                else:
                     self._committing = True
                     first = self._take_round_locked()
-                    break
-                assert write is not None  # without one, it returned: somebody commits
-                # Each waiter sleeps on a gate of its own, opened when its write is done:
-                # waking every waiter after every round would wake threads that only go
-                # back to sleep, each taking the GIL from the committer on the way.
-                gate = _thread.allocate_lock()
-                gate.acquire()
-                self._gates.append((write, gate))
+            if gate is None:
+                self._commit_rounds(first, write)
+                return
             gate.acquire()
-        self._commit_rounds(first, write)
 
     def _commit_rounds(self, round_: _Round | None, write: Write | None) -> None:
         """Commit ``round_`` and the rounds after it (this thread is the committer until
