@@ -514,7 +514,7 @@ class StoreRecorder(Observer):
             # very dict emitted.
             event, data = emitted[0]
             r, s, item = record.produced[0]
-            text = try_encode(data) or encode(data, _Where(rid, r, s))
+            text = try_encode(item.data) or encode(item.data, _Where(rid, r, s))
             produced.append((item_id(item.uid), r, s, text))
             if item.data is not data:
                 text = try_encode(data) or encode(data, _Where(rid))
