@@ -1,7 +1,8 @@
 """Speed of the SQLite store: activations/s, commit latency and cost per activation vs job length.
 
 Run: ``.venv/bin/python bench/store_speed.py [--posts N] [--repeats N] [--pool-size N]
-[--breakdown]``
+[--breakdown]``; with ``.venv-compiled/bin/python`` it measures the compiled build (as
+``pip install`` builds it: ``make compiled-venv``).
 
 - *chain*: a line of 10 routines, N posts of one message each (10 activations per post),
   with the store off and on; activations/s of wall time from the first post to the last
@@ -18,6 +19,7 @@ Run: ``.venv/bin/python bench/store_speed.py [--posts N] [--repeats N] [--pool-s
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import itertools
 import statistics
 import sys
@@ -27,10 +29,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# The routilux of the Python running this (.venv: pure, .venv-compiled: compiled); the
+# checkout's for a Python without one.
+if importlib.util.find_spec("routilux") is None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from routilux import Flow, Routine, Runtime
+from routilux.store import recorder
 from routilux.store._writes import Batch
+
+BUILD = "compiled" if recorder.__file__.endswith(".so") else "pure Python"
+"""Which build of routilux (and of its store's recorder) this measures."""
 
 
 class Relay(Routine):
@@ -117,7 +126,10 @@ def breakdown(posts: int, repeats: int, pool: int, tmp: Path) -> None:
     for i in range(repeats):
         for name in RUNGS:
             costs[name].append(rung(name, posts, tmp / f"{name}{i}.db", pool))
-    print(f"chain, 10 routines, {posts} posts, pool size {pool}, median of {repeats}:")
+    print(
+        f"chain, 10 routines, {posts} posts, pool size {pool}, median of {repeats}, "
+        f"routilux {BUILD}:"
+    )
     below = 0.0
     for name, what in RUNGS.items():
         cost = statistics.median(costs[name])
@@ -158,7 +170,7 @@ def main() -> None:
             on.append(chain(args.posts, Path(tmp) / f"chain{i}.db", commits, args.pool_size))
         print(
             f"chain, 10 routines, {args.posts} posts, pool size {args.pool_size}, "
-            f"median of {args.repeats}:"
+            f"median of {args.repeats}, routilux {BUILD}:"
         )
         print(f"  store off: {statistics.median(off):10,.0f} activations/s")
         print(f"  store on:  {statistics.median(on):10,.0f} activations/s")
