@@ -350,7 +350,7 @@ class CommitQueue:
 
     def _settle_locked(self, writes: list[Write]) -> None:
         """``writes`` are committed."""
-        queued, tracks = self.queued, self.tracks
+        queued = self.queued
         for write in writes:
             write.done = True
             if type(write) is StatusWrite and write.on_done is not None:
@@ -358,10 +358,7 @@ class CommitQueue:
                 _call_on_done(write, write.track.failure)
             if write.provides:
                 queued.difference_update(write.provides)
-            track = write.track  # _forget_locked, written out: it runs once per write
-            track.pending -= 1
-            if track.finished and not track.pending and tracks.get(track.job_id) is track:
-                del tracks[track.job_id]
+            self._forget_locked(write.track)
 
     def _ready_locked(self, write: Write) -> None:
         """``write`` waits for nothing: queue it to commit; and after it, in order, the

@@ -425,12 +425,7 @@ class StoreRecorder(Observer):
         if self._carried:
             self._carry_attempts(record)
         produced = record.produced
-        if not produced:
-            provides = []
-        elif len(produced) == 1:
-            provides = [produced[0][2].uid]
-        else:
-            provides = [item.uid for _, _, item in produced]
+        provides = [item.uid for _, _, item in produced] if produced else []
         queue = self._queue
         listener = worker.state.listener
         if type(listener) is StateTracker and listener.queue is queue:
