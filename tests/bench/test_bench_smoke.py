@@ -90,3 +90,19 @@ def test_the_store_breakdown_cuts_the_store_down_as_its_rungs_say(tmp_path):
             assert store.jobs() == []
     with SqliteStore(tmp_path / "full.db") as store:
         assert [len(store.history(j.job_id)) for j in store.jobs()] == [10] * 5
+
+
+def test_the_store_floor_logs_every_post_activation_and_job_end(tmp_path):
+    import sqlite3
+
+    from bench import store_floor
+
+    for inline in (False, True):
+        path = tmp_path / f"floor-{inline}.db"
+        assert store_floor.chain(6, 2, store_floor.LogRecorder(path, inline=inline)) > 0
+        with sqlite3.connect(path) as db:
+            lines = "\n".join(body for (body,) in db.execute("SELECT body FROM log")).split("\n")
+        kinds = [line.split("\t")[0] for line in lines]
+        assert (kinds.count("P"), kinds.count("A"), kinds.count("S")) == (6, 60, 6)
+        statuses = {line.split("\t")[2] for line in lines if line.startswith("S")}
+        assert statuses == {"completed"}
