@@ -122,6 +122,11 @@ class CommitQueue:
         """Whether a thread is committing a round now."""
         return self._committing
 
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called: nothing queued from now on commits."""
+        return self._closed
+
     def uncommitted(self, uid: int) -> bool:
         """Whether the write that adds ``uid`` (an item or a state token) is not committed
         yet (it may be ready, or not even finished)."""

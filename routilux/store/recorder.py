@@ -556,7 +556,19 @@ class StoreRecorder(Observer):
             needs.extend(journal.deps)
             states = journal.rows(worker.flow_name)
         with self._lock:
-            track = queue.tracks.get(job.job_id) or self._late_track_locked(job)
+            track = queue.tracks.get(job.job_id)
+            if track is None:
+                if queue.closed:
+                    # Logic that outlived a shutdown(timeout=...): its job was left
+                    # resumable, so this activation is left out and runs again on resume.
+                    _log.warning(
+                        "routine %r of job %s returned after the runtime shut down: not "
+                        "recorded (resume() runs it again)",
+                        rid,
+                        job.job_id,
+                    )
+                    return None
+                track = self._late_track_locked(job)
             state = tracker.seen_state(rid, journal)
             write = ActivationWrite(
                 track, needs, provides, inputs, produced, head, state, tail, states

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from routilux import Runtime, StateError
+from routilux import Flow, Routine, Runtime, StateError
 from routilux.store import open_store
 from tests.store.crash_check import CHILD, REPO, run_child_and_kill
 from tests.store.store_flows import fanout_flow, read_log, retry_flow
@@ -119,3 +123,61 @@ def test_retries_survive_a_restart_and_never_exceed_the_attempts_allowed(
     assert len(read_log(log)) == total
     assert activation.attempts == total
     assert str(job.status) == ("completed" if succeed_at else "failed")
+
+
+class _Sink(Routine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.add_slot("inp")
+
+    def logic(self, inp: list[Any], policy_message: Any, worker_state: Any) -> None:
+        pass
+
+
+class _Late(Routine):
+    """Blocks until ``release`` is set, then emits its input; ``returned`` tells it did."""
+
+    def __init__(self, release: threading.Event) -> None:
+        super().__init__()
+        self.add_slot("inp")
+        self.add_event("out", ["x"])
+        self.release, self.returned = release, threading.Event()
+
+    def logic(self, inp: list[Any], policy_message: Any, worker_state: Any) -> None:
+        self.release.wait(30)
+        self.emit("out", x=inp[0]["x"])
+        self.returned.set()
+
+
+def _late_flow(late: _Late) -> Flow:
+    flow = Flow("late")
+    flow.add_routine(late, "late")
+    flow.add_routine(_Sink(), "sink")
+    flow.connect("late", "out", "sink", "inp")
+    return flow
+
+
+def test_logic_that_returns_after_a_shutdown_is_left_for_resume_and_recorded_once(
+    store_spec: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    free = threading.Event()
+    free.set()
+    straggler = _Late(threading.Event())  # released only once the runtime has shut down
+    runtime = Runtime(thread_pool_size=1, store=store_spec)
+    _, job = runtime.post(_late_flow(straggler), "late", "inp", {"x": 1})
+    assert len(runtime.shutdown(timeout=0.2)) == 1  # left running
+    with caplog.at_level(logging.WARNING, logger="routilux"):
+        straggler.release.set()
+        assert straggler.returned.wait(10)
+        # The hooks run right after logic returns, in the straggler's thread.
+        deadline = time.monotonic() + 10
+        while "returned after the runtime shut down" not in caplog.text:
+            assert time.monotonic() < deadline, caplog.text
+            time.sleep(0.01)
+    assert "raised" not in caplog.text  # no observer hook failed on the closed store
+    with Runtime(thread_pool_size=1, store=store_spec) as runtime:
+        assert [row.job_id for row in runtime.unfinished_jobs()] == [job.job_id]
+        (resumed,) = runtime.resume(flows={"late": _late_flow(_Late(free))})
+        assert resumed.wait(10)
+        assert runtime.store is not None
+        assert [a.routine_id for a in runtime.store.history(job.job_id)] == ["late", "sink"]
