@@ -114,6 +114,8 @@ def ask_policy(node: Node, job: JobContext, state: WorkerState, seq: Iterator[in
                 f"retry_after must be a finite number of seconds >= 0, got {asked!r}"
             )
         retry_after = None if asked is None else float(asked)  # type: ignore[arg-type]
+        if decision.activate and decision.data_slice:
+            _check_slice(decision.data_slice, node)
     except BaseException as exc:
         for queue in node.queue_list:
             queue.restore_consumed()
@@ -135,6 +137,20 @@ def ask_policy(node: Node, job: JobContext, state: WorkerState, seq: Iterator[in
     inputs = {name: data_slice.get(name) or [] for name in node.slot_names}
     activation = build_activation(seq, node, job, inputs, consumed, decision.message)
     return Outcome(activation, hold=decision.hold)
+
+
+def _check_slice(data_slice: dict[str, Any], node: Node) -> None:
+    """Refuse a data slice that names a slot ``node`` does not have: its data would never
+    reach the logic, and nothing would say so."""
+    slot_names = node.slot_names
+    for name in data_slice:
+        if name in slot_names:
+            continue
+        unknown = [key for key in data_slice if key not in slot_names]
+        raise ConfigurationError(
+            f"it returned data for {', '.join(map(repr, sorted(unknown, key=str)))}, not a slot "
+            f"of routine {node.routine_id!r} (its slots: {', '.join(node.slot_names)})"
+        )
 
 
 def _valid_delay(value: object) -> bool:

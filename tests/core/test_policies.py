@@ -201,3 +201,29 @@ def test_built_in_policies_write_themselves_as_data_and_back() -> None:
         policy_from_spec({"name": "batch_sise", "n": 2})
     with pytest.raises(ConfigurationError, match="unexpected keyword argument 'size'"):
         policy_from_spec({"name": "batch_size", "size": 2})
+
+
+def test_a_data_slice_for_a_slot_the_routine_lacks_fails_the_job_before_logic_runs() -> None:
+    def misnamed(slots: Any, worker_state: Any) -> tuple[bool, dict[str, list[Any]], None]:
+        return True, {"inpt": slots["inp"].consume(1)}, None  # a typo of "inp"
+
+    class One(Routine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.add_slot("inp")
+            self.set_activation_policy(custom_policy(misnamed))
+            self.ran = False
+
+        def logic(self, inp: list[Any], policy_message: Any, ws: Any) -> None:
+            self.ran = True
+
+    flow = Flow("misnamed")
+    routine = One()
+    flow.add_routine(routine, "one")
+    with Runtime(thread_pool_size=1) as rt:
+        _, job = rt.post(flow, "one", "inp", {"v": 1})
+        assert job.wait(5)
+        assert str(job.status) == "failed"
+        assert isinstance(job.error, ConfigurationError)
+        assert "'inpt', not a slot of routine 'one' (its slots: inp)" in str(job.error)
+        assert not routine.ran
