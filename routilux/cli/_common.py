@@ -14,13 +14,15 @@ import click
 
 from routilux.cli._progress import ActivationCounter, Progress, Tally, tally
 from routilux.cli.locate import load_flow_ref
-from routilux.core.errors import RoutiluxError
+from routilux.core.errors import ConfigurationError, RoutiluxError
 from routilux.core.flow import Flow
 from routilux.core.job import JobContext
+from routilux.store.opening import sqlite_path
 
 __all__ = [
     "EXIT_FAILED",
     "EXIT_UNFINISHED",
+    "StoreSpec",
     "cli_errors",
     "finish_jobs",
     "flow_argument",
@@ -36,6 +38,35 @@ EXIT_UNFINISHED = 3
 _POST = re.compile(r"^(?P<routine>[^.=\s]+)\.(?P<slot>[^.=\s]+)=(?P<data>.*)$", re.DOTALL)
 
 flow_argument = click.argument("flow_ref", metavar="SPEC_OR_MODULE:FLOW")
+
+
+class StoreSpec(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.5 only
+    """A store as ``Runtime(store=...)`` takes it: a SQLite file's path, or a URL
+    (``sqlite:///jobs.db``, ``postgresql://user@host/db``), passed on as written.
+
+    Args:
+        must_exist: Refuse a path to a file that is not there (to read a store, not to
+            create one). A URL is checked when the store is opened.
+    """
+
+    name = "store"
+
+    def __init__(self, must_exist: bool) -> None:
+        self._path = click.Path(exists=must_exist, dir_okay=False)
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "PATH|URL"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not (isinstance(value, str) and "://" in value):
+            return self._path.convert(value, param, ctx)
+        try:
+            path = sqlite_path(value)
+        except ConfigurationError as error:
+            self.fail(str(error), param, ctx)
+        if path is not None:
+            self._path.convert(path, param, ctx)  # a SQLite file, named as a URL
+        return value
 
 
 @contextmanager

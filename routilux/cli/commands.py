@@ -10,6 +10,7 @@ import click
 from routilux.cli._common import (
     EXIT_FAILED,
     EXIT_UNFINISHED,
+    StoreSpec,
     cli_errors,
     finish_jobs,
     flow_argument,
@@ -57,7 +58,11 @@ def main(imports: tuple[str, ...]) -> None:
     metavar="ROUTINE.SLOT=JSON",
     help="Data to post, one job each (repeatable). Bare JSON goes to the one entry slot.",
 )
-@click.option("--store", type=click.Path(dir_okay=False), help="Checkpoint jobs into this file.")
+@click.option(
+    "--store",
+    type=StoreSpec(must_exist=False),
+    help="Checkpoint jobs into this store: a SQLite file, or a postgresql:// URL.",
+)
 @click.option(
     "--executor",
     type=click.Choice(["threads"]),

@@ -11,20 +11,20 @@ from typing import Any
 
 import click
 
-from routilux.cli._common import cli_errors, finish_jobs, open_flow
+from routilux.cli._common import StoreSpec, cli_errors, finish_jobs, open_flow
 from routilux.cli._progress import ActivationCounter
 from routilux.core.flow import Flow
 from routilux.runtime import Runtime
+from routilux.store.opening import open_store
 from routilux.store.records import JobRow
-from routilux.store.sqlite import SqliteStore
 
 __all__ = ["jobs"]
 
 store_option = click.option(
     "--store",
     required=True,
-    type=click.Path(exists=True, dir_okay=False),
-    help="The store file the jobs were checkpointed in.",
+    type=StoreSpec(must_exist=True),
+    help="The store the jobs were checkpointed in: a SQLite file, or a postgresql:// URL.",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 flow_option = click.option(
@@ -51,7 +51,7 @@ def jobs() -> None:
 @json_option
 def list_jobs(store: str, unfinished: bool, as_json: bool) -> None:
     """The jobs in the store, oldest first."""
-    with cli_errors(), SqliteStore(store) as db:
+    with cli_errors(), open_store(store) as db:
         rows = db.jobs(unfinished=unfinished)
     if as_json:
         _echo_json([dataclasses.asdict(row) for row in rows])
@@ -79,7 +79,7 @@ def list_jobs(store: str, unfinished: bool, as_json: bool) -> None:
 @json_option
 def show_job(store: str, job_id: str, as_json: bool) -> None:
     """One job: its status and its history of checkpointed steps."""
-    with cli_errors(), SqliteStore(store) as db:
+    with cli_errors(), open_store(store) as db:
         row = db.job(job_id)
         history = db.history(job_id)
         items = db.items(job_id)

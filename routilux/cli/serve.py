@@ -6,7 +6,7 @@ import secrets
 
 import click
 
-from routilux.cli._common import cli_errors, open_flow
+from routilux.cli._common import StoreSpec, cli_errors, open_flow
 
 __all__ = ["serve"]
 
@@ -20,7 +20,11 @@ __all__ = ["serve"]
     envvar="ROUTILUX_TOKEN",
     help="The token clients must send (default: $ROUTILUX_TOKEN, else a new random one).",
 )
-@click.option("--store", type=click.Path(dir_okay=False), help="Checkpoint jobs into this file.")
+@click.option(
+    "--store",
+    type=StoreSpec(must_exist=False),
+    help="Checkpoint jobs into this store: a SQLite file, or a postgresql:// URL.",
+)
 @click.option("--threads", type=click.IntRange(min=1), help="Size of the thread pool.")
 @click.option(
     "--max-body",

@@ -8,7 +8,7 @@ from typing import Any
 from routilux.core.errors import ConfigurationError
 from routilux.store.sqlite import SqliteStore
 
-__all__ = ["open_store"]
+__all__ = ["open_store", "sqlite_path"]
 
 
 def open_store(spec: Any) -> Any:
@@ -42,11 +42,9 @@ def open_store(spec: Any) -> Any:
         from routilux.store.postgres import PostgresStore  # the driver is an optional extra
 
         return PostgresStore(spec)
-    if spec.startswith("sqlite://"):
-        path = spec[len("sqlite://") :]
-        if not path.startswith("/"):
-            raise ConfigurationError(f"{spec!r}: write sqlite:///jobs.db (three slashes)")
-        return SqliteStore(path[1:] or "jobs.db")
+    path = sqlite_path(spec)
+    if path is not None:
+        return SqliteStore(path)
     if "://" in spec:
         scheme = spec.split("://", 1)[0]
         raise ConfigurationError(
@@ -54,3 +52,18 @@ def open_store(spec: Any) -> Any:
             "postgresql://"
         )
     return SqliteStore(spec)
+
+
+def sqlite_path(spec: str) -> str | None:
+    """The file a ``sqlite://`` URL names (``sqlite:///jobs.db``: ``jobs.db``), or None for
+    a spec that is not such a URL.
+
+    Raises:
+        ConfigurationError: The URL has two slashes instead of three.
+    """
+    if not spec.startswith("sqlite://"):
+        return None
+    path = spec[len("sqlite://") :]
+    if not path.startswith("/"):
+        raise ConfigurationError(f"{spec!r}: write sqlite:///jobs.db (three slashes)")
+    return path[1:] or "jobs.db"

@@ -8,11 +8,13 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.cli.conftest import Cli
+from tests.store.conftest import postgres_spec
 
 RUN_GATED = ["run", "cli_flows:gated", "--post", '{"n": 1}', "--store", "jobs.db"]
 
@@ -118,3 +120,34 @@ def test_jobs_list_needs_an_existing_store(cli: Cli) -> None:
     result = cli("jobs", "list", "--store", "missing.db")
     assert result.returncode == 2
     assert "does not exist" in result.stderr
+
+
+@pytest.fixture(params=["path", "sqlite-url", "postgres"])
+def store_arg(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A store as a user names it on the command line: a path, a sqlite:/// URL, or a
+    PostgreSQL URL (a fresh schema; skipped without a server)."""
+    if request.param == "path":
+        yield "jobs.db"
+    elif request.param == "sqlite-url":
+        yield "sqlite:///jobs.db"
+    else:
+        yield from postgres_spec()
+
+
+def test_jobs_commands_take_a_store_url_as_well_as_a_path(cli: Cli, store_arg: str) -> None:
+    ran = cli("run", "cli_flows:chain", "--post", '{"n": 0}', "--store", store_arg)
+    assert ran.returncode == 0, ran.stderr
+    [row] = json.loads(cli("jobs", "list", "--store", store_arg, "--json").stdout)
+    assert row["status"] == "completed"
+    shown = json.loads(cli("jobs", "show", row["job_id"], "--store", store_arg, "--json").stdout)
+    assert [step["routine_id"] for step in shown["history"]] == ["r0", "r1", "r2"]
+
+
+def test_a_sqlite_url_to_read_must_name_an_existing_file(cli: Cli, tmp_path: Path) -> None:
+    result = cli("jobs", "list", "--store", "sqlite:///missing.db")
+    assert result.returncode == 2
+    assert "'missing.db' does not exist" in result.stderr
+    assert not (tmp_path / "missing.db").exists()
+    two_slashes = cli("jobs", "list", "--store", "sqlite://missing.db")
+    assert two_slashes.returncode == 2
+    assert "three slashes" in two_slashes.stderr
