@@ -123,6 +123,17 @@ class Sink(_Logged):
             self.emit("result", tag=point["tag"], v=point["v"])
 
 
+class Discard(Routine):
+    """Takes data on ``inp`` and does nothing with it: the end of a line."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.add_slot("inp")
+
+    def logic(self, inp: list[Any], policy_message: Any, worker_state: Any) -> None:
+        pass
+
+
 def fanout_flow(
     name: str,
     log: Path | None,

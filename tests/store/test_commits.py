@@ -24,7 +24,7 @@ from routilux import (
 )
 from routilux.store._commits import CommitQueue
 from routilux.store._writes import ActivationWrite, Batch, PostedWrite, Track
-from tests.store.store_flows import fanout_flow, ring_flow
+from tests.store.store_flows import Discard, fanout_flow, ring_flow
 
 WAIT = 10.0
 
@@ -63,20 +63,11 @@ class _Consumer(Routine):
         self.ran[runs - 1].set()
 
 
-class _Sink(Routine):
-    def __init__(self) -> None:
-        super().__init__()
-        self.add_slot("inp")
-
-    def logic(self, inp: list[Any], policy_message: Any, worker_state: Any) -> None:
-        pass
-
-
 def _flow(release: threading.Event, ran: list[threading.Event], extra: Any = None) -> Flow:
     flow = Flow("pair")
     flow.add_routine(_Producer(release, extra), "a")
     flow.add_routine(_Consumer(ran), "b")
-    flow.add_routine(_Sink(), "c")
+    flow.add_routine(Discard(), "c")
     flow.connect("a", "out", "b", "inp")
     flow.connect("a", "side", "c", "inp")
     return flow

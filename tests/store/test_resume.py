@@ -16,7 +16,7 @@ import pytest
 from routilux import Flow, Routine, Runtime, StateError
 from routilux.store import open_store
 from tests.store.crash_check import CHILD, REPO, run_child_and_kill
-from tests.store.store_flows import fanout_flow, read_log, retry_flow
+from tests.store.store_flows import Discard, fanout_flow, read_log, retry_flow
 
 
 def _runs(log: Path, routine_id: str) -> int:
@@ -125,15 +125,6 @@ def test_retries_survive_a_restart_and_never_exceed_the_attempts_allowed(
     assert str(job.status) == ("completed" if succeed_at else "failed")
 
 
-class _Sink(Routine):
-    def __init__(self) -> None:
-        super().__init__()
-        self.add_slot("inp")
-
-    def logic(self, inp: list[Any], policy_message: Any, worker_state: Any) -> None:
-        pass
-
-
 class _Late(Routine):
     """Blocks until ``release`` is set, then emits its input; ``returned`` tells it did."""
 
@@ -152,7 +143,7 @@ class _Late(Routine):
 def _late_flow(late: _Late) -> Flow:
     flow = Flow("late")
     flow.add_routine(late, "late")
-    flow.add_routine(_Sink(), "sink")
+    flow.add_routine(Discard(), "sink")
     flow.connect("late", "out", "sink", "inp")
     return flow
 
