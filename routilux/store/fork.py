@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from routilux.core import _check
 from routilux.core.engine import Engine
 from routilux.core.errors import ConfigurationError
 from routilux.core.flow import Flow
@@ -41,6 +42,7 @@ def fork(
     Returns:
         The new job.
     """
+    step = _check.count("step", step, minimum=0)
     store = recorder.store
     row = store.job(job_id)
     key = store.key_of(job_id)

@@ -81,3 +81,15 @@ def test_forking_outside_the_history_is_refused(parent: tuple[str, str]) -> None
         pytest.raises(ConfigurationError, match=r"steps 0\.\.100"),
     ):
         runtime.fork(parent_id, 101, flows={"ring": ring_flow("ring", None)})
+
+
+@pytest.mark.parametrize("step", ["1", 1.5, True, None])
+def test_a_step_that_is_not_a_whole_number_is_refused(
+    parent: tuple[str, str], step: object
+) -> None:
+    store, parent_id = parent
+    with Runtime(thread_pool_size=1, store=store) as runtime:
+        with pytest.raises(TypeError, match="step must be an integer"):
+            runtime.fork(parent_id, step, flows={"ring": ring_flow("ring", None)})  # type: ignore[arg-type]
+        assert runtime.store is not None
+        assert [row.job_id for row in runtime.store.jobs()] == [parent_id]  # nothing forked
