@@ -38,6 +38,21 @@ def seconds(name: str, value: object, *, allow_zero: bool = True, minimum: float
     return number
 
 
+def timeout(value: object) -> float | None:
+    """A wait's ``timeout``: None (or an infinity) waits for ever; a number of seconds, as
+    ``threading``'s waits take it (zero or less: do not wait). Anything else is refused."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigurationTypeError(
+            f"timeout must be a number of seconds or None, got {type(value).__name__} {value!r}"
+        )
+    number = float(value)
+    if math.isnan(number):
+        raise ConfigurationError("timeout must be a number of seconds or None, got nan")
+    return None if number == math.inf else number
+
+
 def closest(name: str, known: Iterable[str]) -> str | None:
     """The known name closest to ``name``, or None if none is close."""
     matches = difflib.get_close_matches(name, list(known), n=1)

@@ -17,6 +17,7 @@ from concurrent.futures import Executor
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from routilux.core import _check
 from routilux.core._executors import RemoteExecutors, split_executor
 from routilux.core._pool import DaemonPool, ExecutorPool
 from routilux.core._timers import DelayedCalls
@@ -81,8 +82,8 @@ class Engine:
     ) -> None:
         if thread_pool_size is None:
             thread_pool_size = min(32, (os.cpu_count() or 1) + 4)
-        _check_count("thread_pool_size", thread_pool_size, minimum=1)
-        _check_count("max_idle_workers", max_idle_workers, minimum=0)
+        _check.count("thread_pool_size", thread_pool_size, minimum=1)
+        _check.count("max_idle_workers", max_idle_workers, minimum=0)
         if registry is not None and not isinstance(registry, FlowRegistry):
             raise TypeError(f"registry must be a FlowRegistry, got {type(registry).__name__}")
         if clock is not None and not callable(getattr(clock, "monotonic", None)):
@@ -392,6 +393,7 @@ class Engine:
         If logic raised ``KeyboardInterrupt`` or ``SystemExit`` in a pool thread, its job
         failed and the exception is raised here (once), where the user can handle it.
         """
+        timeout = _check.timeout(timeout)
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._jobs_changed:
             while self._unfinished_jobs:
@@ -466,10 +468,3 @@ def _flow_name(flow: str | Flow) -> str:
     if isinstance(flow, str):
         return flow
     raise TypeError(f"flow must be a Flow or a flow name, got {type(flow).__name__}")
-
-
-def _check_count(name: str, value: object, *, minimum: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ConfigurationError(f"{name} must be an integer >= {minimum}, got {value}")

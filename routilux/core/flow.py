@@ -11,13 +11,18 @@ from routilux.core import _check
 from routilux.core._names import unknown
 from routilux.core._spec import flow_from_dict, flow_to_dict
 from routilux.core.connection import Connection
-from routilux.core.errors import ConfigurationError, SerializationError, StateError
+from routilux.core.errors import (
+    ConfigurationError,
+    ConfigurationTypeError,
+    SerializationError,
+    StateError,
+)
 from routilux.core.factory import RoutineFactory
 from routilux.core.remote import RemoteOptions, choice
+from routilux.core.routine import Routine
 
 if TYPE_CHECKING:
     from routilux.core.error_handler import ErrorHandler
-    from routilux.core.routine import Routine
 
 __all__ = ["Flow"]
 
@@ -105,6 +110,16 @@ class Flow:
         Returns:
             The routine's id in this flow.
         """
+        if isinstance(routine, type) and issubclass(routine, Routine):
+            raise ConfigurationTypeError(
+                f"add_routine() takes a Routine instance, got the class {routine.__name__}: "
+                f"write add_routine({routine.__name__}(), ...)"
+            )
+        if not isinstance(routine, Routine):
+            raise ConfigurationTypeError(
+                f"add_routine() takes a Routine (an instance of a Routine subclass), got "
+                f"{type(routine).__name__} {routine!r}"
+            )
         if routine_id is None:
             routine_id = self._free_id(type(routine).__name__)
         if not isinstance(routine_id, str) or not routine_id:

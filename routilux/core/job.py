@@ -9,6 +9,7 @@ import threading
 import time
 from typing import Any
 
+from routilux.core import _check
 from routilux.core._context import current_activation, remote_job
 from routilux.core.output import get_job_output
 
@@ -114,6 +115,7 @@ class JobContext:
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the job is done (see :attr:`is_finished`); return False if
         ``timeout`` ran out first."""
+        timeout = _check.timeout(timeout)
         with _done_lock:
             if self.status.finished and not self._holds:
                 return True

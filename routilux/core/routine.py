@@ -11,7 +11,7 @@ from routilux.core import _check
 from routilux.core._context import current_activation
 from routilux.core._convention import calling_form
 from routilux.core._names import unknown
-from routilux.core.errors import ConfigurationError, StateError
+from routilux.core.errors import ConfigurationError, ConfigurationTypeError, StateError
 from routilux.core.event import Event
 from routilux.core.policies import ActivationPolicy, immediate_policy
 from routilux.core.remote import Choice, RemoteOptions, check_kind, choice
@@ -133,7 +133,18 @@ class Routine:
         _check_name("event", name)
         if name in self._events:
             raise ConfigurationError(f"{self!r} already has an event named {name!r}")
-        event = Event(name, tuple(params or ()))
+        if isinstance(params, str):
+            raise ConfigurationTypeError(
+                f"the params of event {name!r} are a list of names, not one string: "
+                f"write [{params!r}]"
+            )
+        names = tuple(params or ())
+        for param in names:
+            if not isinstance(param, str) or not param:
+                raise ConfigurationError(
+                    f"the params of event {name!r} must be non-empty strings, got {param!r}"
+                )
+        event = Event(name, names)
         self._events[name] = event
         return event
 

@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from routilux.core import _check
 from routilux.core._hook_table import call_hook
 from routilux.core._names import unknown
 from routilux.core._node import REMOTE, Node
@@ -119,6 +120,7 @@ class Worker(Scheduler):
     def wait_until_quiet(self, timeout: float | None = None) -> bool:
         """Wait until the worker is paused and no activation is running (in a drainer or
         on the event loop)."""
+        timeout = _check.timeout(timeout)
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._lock:
             self._quiet_waiters += 1

@@ -292,3 +292,25 @@ def test_a_stopped_worker_refuses_posts_while_its_logic_still_runs() -> None:
         release.set()
         assert first.wait(5)
     assert first.status is JobStatus.CANCELLED
+
+
+@pytest.mark.parametrize(
+    ("timeout", "error", "message"),
+    [
+        ("5", TypeError, "got str"),
+        ([1], TypeError, "got list"),  # the compiled build's own check says so too
+        (True, TypeError, "got bool"),
+        (float("nan"), ValueError, "got nan"),
+    ],
+)
+def test_waits_refuse_a_timeout_that_is_not_a_number(
+    runtime: Runtime, timeout: Any, error: type[Exception], message: str
+) -> None:
+    _, job = runtime.post(chain("waits", 2), "r0", "input", {"n": 0})
+    assert job.wait(5)  # finished: a bad timeout is refused all the same
+    with pytest.raises(error, match=message):
+        job.wait(timeout)
+    with pytest.raises(error, match=message):
+        runtime.wait_until_all_jobs_finished(timeout)
+    assert job.wait(-1)  # as threading's waits take it: do not wait
+    assert job.wait(float("inf"))

@@ -149,3 +149,23 @@ def test_misspelt_keywords_name_the_closest_valid_one(call: Any, suggestion: str
 def test_a_type_error_raised_inside_the_api_is_left_as_it_is() -> None:
     with pytest.raises(ConfigurationError, match="routine id must be a non-empty string"):
         Flow("x").add_routine(Relay(), routine_id=3)  # type: ignore[arg-type]
+
+
+def test_adding_something_that_is_not_a_routine_names_what_it_got() -> None:
+    flow = Flow("odd")
+    with pytest.raises(TypeError, match=r"got the class Relay: write add_routine\(Relay\(\), "):
+        flow.add_routine(Relay, "a")  # type: ignore[arg-type]  # the class, not an instance
+    with pytest.raises(TypeError, match="takes a Routine .* got dict"):
+        flow.add_routine({"class": "Relay"}, "a")  # type: ignore[arg-type]
+    assert flow.routines == {}
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [("total", r"not one string: write \['total'\]"), (["n", 3], "non-empty strings, got 3")],
+)
+def test_event_params_are_a_list_of_names(params: Any, message: str) -> None:
+    routine = Relay()
+    with pytest.raises(ConfigurationError, match=message):
+        routine.add_event("sum", params)
+    assert [event.name for event in routine.events] == ["output"]  # nothing half-added
