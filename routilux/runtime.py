@@ -191,8 +191,13 @@ class Runtime(Engine):
                 f"data posted to routine {routine_id!r} slot {slot_name!r}",
             )
             encode(metadata, f"metadata of a job posted to {routine_id!r}")
-            if job_id is not None:
-                recorder.expect_known_id(job_id)
+            if job_id is not None and isinstance(job_id, str):
+                known = recorder.store.job_key(job_id) is not None
+                if known:
+                    raise ConfigurationError(
+                        f"job_id {job_id!r} is taken: {recorder.store} holds a job of that id "
+                        "(a post starts a new job; runtime.resume() or fork() continue one)"
+                    )
             recorder.posting(data_json)
         try:
             return super().post(

@@ -23,7 +23,7 @@ from routilux.core._pool import DaemonPool, ExecutorPool
 from routilux.core._timers import DelayedCalls
 from routilux.core.activation import ActivationRecord
 from routilux.core.clock import Clock
-from routilux.core.errors import ConfigurationError, StateError
+from routilux.core.errors import ConfigurationError, ConfigurationTypeError, StateError
 from routilux.core.flow import Flow
 from routilux.core.hooks import Observer
 from routilux.core.job import JobContext
@@ -197,9 +197,18 @@ class Engine:
         room, at most ``timeout`` seconds (default: the slot's ``block_timeout``), then
         raises :class:`~routilux.SlotQueueFullError` naming the slot.
 
+        ``job_id`` names the new job (default: a new random id); it must not be the id of
+        a job this runtime is running.
+
         Returns:
             The worker's state and the new job's context.
         """
+        if metadata is not None and not isinstance(metadata, dict):
+            raise ConfigurationTypeError(
+                f"metadata must be a dict, got {type(metadata).__name__} {metadata!r:.80}"
+            )
+        if job_id is not None:
+            self._check_new_job_id(job_id)
         worker = self.worker_for(flow, worker_id)
         job = worker.post(
             routine_id,
@@ -211,6 +220,20 @@ class Engine:
             timeout=timeout,
         )
         return worker.state, job
+
+    def _check_new_job_id(self, job_id: object) -> None:
+        """Refuse a caller's job id that is not a name, or that an unfinished job of this
+        runtime has (two jobs of one id would share waits, histories and checkpoints)."""
+        if not isinstance(job_id, str) or not job_id:
+            raise ConfigurationTypeError(f"job_id must be a non-empty string, got {job_id!r}")
+        with self._lock:
+            workers = list(self._workers.values())
+        for worker in workers:
+            if any(job.job_id == job_id for job in worker.jobs):
+                raise ConfigurationError(
+                    f"job_id {job_id!r} is taken: an unfinished job of worker "
+                    f"{worker.worker_id} has it"
+                )
 
     def worker_for(self, flow: str | Flow, worker_id: str | None = None) -> Worker:
         """The worker a post to ``flow`` goes to: ``worker_id``'s, or the flow's newest

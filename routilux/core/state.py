@@ -7,12 +7,12 @@ import enum
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from routilux.core._context import current_activation
 from routilux.core._shared import DELETED, SharedData, SharedLog
-from routilux.core.errors import SerializationError
+from routilux.core.errors import ConfigurationTypeError, SerializationError
 from routilux.core.state_file import read_document, write_document
 
 if TYPE_CHECKING:
@@ -115,6 +115,7 @@ class WorkerState:
 
     def update_routine_state(self, routine_id: str, updates: dict[str, Any]) -> None:
         """Merge ``updates`` into ``routine_id``'s state."""
+        _check_routine_state(routine_id, updates, "updates")
         with self.lock:
             state = self._routine_states.setdefault(routine_id, {})
             state.update(updates)
@@ -123,6 +124,7 @@ class WorkerState:
 
     def set_routine_state(self, routine_id: str, state: dict[str, Any]) -> None:
         """Replace ``routine_id``'s state."""
+        _check_routine_state(routine_id, state, "state")
         with self.lock:
             new = self._routine_states[routine_id] = dict(state)
             if self._listener is not None:
@@ -298,3 +300,14 @@ class WorkerState:
                 target.set_routine_state(rid, routine_state)
             target.shared_data = shared
             target.shared_log = log
+
+
+def _check_routine_state(routine_id: object, value: object, what: str) -> None:
+    """Refuse a routine state call whose id is not a name or whose ``value`` is not a
+    mapping, before anything changes."""
+    if not isinstance(routine_id, str) or not routine_id:
+        raise ConfigurationTypeError(f"routine_id must be a non-empty string, got {routine_id!r}")
+    if not isinstance(value, Mapping):
+        raise ConfigurationTypeError(
+            f"a routine's {what} must be a dict, got {type(value).__name__} {value!r:.80}"
+        )

@@ -125,6 +125,16 @@ class JobState(Serializable):
     @classmethod
     def capture(cls, worker: Worker, job: JobContext) -> JobState:
         """Snapshot a live job: pause the worker first for a consistent picture."""
+        if not isinstance(worker, Worker):
+            raise TypeError(
+                f"JobState.capture() takes the job's Worker first "
+                f"(runtime.get_worker(job.worker_id)), got {type(worker).__name__}"
+            )
+        if not isinstance(job, JobContext):
+            raise TypeError(
+                f"JobState.capture() takes a JobContext (what post() returns) as the job, got "
+                f"{type(job).__name__} {job!r}"
+            )
         state = cls(worker.flow_name, job.job_id, str(job.status))
         state.metadata = dict(job.metadata)
         with worker.locked():

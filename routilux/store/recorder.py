@@ -126,11 +126,6 @@ class StoreRecorder(Observer):
             for routine_id, inputs, begun in attempts:
                 self._prior_attempts[(job_id, routine_id, inputs)] = begun
 
-    def expect_known_id(self, job_id: str) -> None:
-        """A job is about to be posted with an id chosen by the caller: look it up."""
-        with self._lock:
-            self._known[job_id] = True
-
     def expect_fork(
         self, job_id: str, parent_key: int, parent_step: int, baselines: list[tuple[str, str]]
     ) -> None:
@@ -170,8 +165,8 @@ class StoreRecorder(Observer):
 
     def _start_track(self, worker: Worker, job: JobContext) -> None:
         store, queue = self.store, self._queue
-        # Only jobs handed over by resume (or posted with an explicit, known id) exist in
-        # the store; a fresh random id needs no look-up.
+        # Only jobs handed over by resume exist in the store (a post with an id the store
+        # holds is refused): a new job's id needs no look-up.
         with self._lock:
             known = self._known.pop(job.job_id, False)
         key = store.job_key(job.job_id) if known else None

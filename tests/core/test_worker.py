@@ -123,3 +123,36 @@ def test_inspect_copies_at_most_max_jobs_and_counts_them_all() -> None:
         assert len(worker.inspect(max_items=0).jobs) == 300
         with pytest.raises(ValueError, match="max_jobs"):
             worker.inspect(max_jobs=-2)
+
+
+def test_routine_state_calls_refuse_a_bad_id_or_value_and_change_nothing() -> None:
+    with Runtime(thread_pool_size=1) as runtime:
+        state, job = runtime.post(chain("states", 1), "r0", "input", {"n": 0})
+        assert job.wait(5)
+        state.set_routine_state("r0", {"runs": 1})
+        with pytest.raises(TypeError, match="a routine's state must be a dict, got int 5"):
+            state.set_routine_state("r0", 5)  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="a routine's updates must be a dict, got str"):
+            state.update_routine_state("r0", "runs")  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="routine_id must be a non-empty string, got None"):
+            state.update_routine_state(None, {"runs": 2})  # type: ignore[arg-type]
+        assert state.routine_states == {"r0": {"runs": 1}}
+
+
+def test_a_post_refuses_a_bad_job_id_or_metadata_and_the_id_of_a_running_job() -> None:
+    with Runtime(thread_pool_size=1) as runtime:
+        flow = chain("ids", 1)
+        worker = runtime.start_worker(flow)
+        worker.pause()  # the first job stays unfinished
+        _, running = runtime.post(flow, "r0", "input", {"n": 0}, job_id="order-1")
+        with pytest.raises(ValueError, match="job_id 'order-1' is taken: an unfinished job"):
+            runtime.post(flow, "r0", "input", {"n": 1}, job_id="order-1")
+        with pytest.raises(TypeError, match="job_id must be a non-empty string, got 7"):
+            runtime.post(flow, "r0", "input", {"n": 1}, job_id=7)  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="metadata must be a dict, got list"):
+            runtime.post(flow, "r0", "input", {"n": 1}, metadata=[("a", 1)])  # type: ignore[arg-type]
+        assert [job.job_id for job in worker.jobs] == ["order-1"]
+        worker.resume()
+        assert running.wait(5)
+        _, again = runtime.post(flow, "r0", "input", {"n": 2}, job_id="order-1")  # it finished
+        assert again.wait(5)

@@ -105,3 +105,15 @@ def test_capture_takes_a_paused_jobs_queues_and_states() -> None:
         ("inc", 0),
         ("inc", 1),
     ]
+
+
+def test_capture_names_what_it_needs_when_given_something_else() -> None:
+    with Runtime(thread_pool_size=1) as runtime:
+        state, job = runtime.post(ring_flow("ring", None), "r0", "inp", {"n": 0})
+        assert job.wait(5)
+        worker = runtime.get_worker(state.worker_id)
+        with pytest.raises(TypeError, match=r"Worker first \(runtime.get_worker"):
+            JobState.capture(state, job)  # type: ignore[arg-type]  # the WorkerState
+        with pytest.raises(TypeError, match="JobContext .* got str"):
+            JobState.capture(worker, job.job_id)  # type: ignore[arg-type]
+        assert JobState.capture(worker, job).job_id == job.job_id

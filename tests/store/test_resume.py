@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from routilux import Flow, Routine, Runtime, StateError
+from routilux import ConfigurationError, Flow, Routine, Runtime, StateError
 from routilux.store import open_store
 from tests.store.crash_check import CHILD, REPO, run_child_and_kill
 from tests.store.store_flows import Discard, fanout_flow, read_log, retry_flow
@@ -172,3 +172,22 @@ def test_logic_that_returns_after_a_shutdown_is_left_for_resume_and_recorded_onc
         assert resumed.wait(10)
         assert runtime.store is not None
         assert [a.routine_id for a in runtime.store.history(job.job_id)] == ["late", "sink"]
+
+
+def test_a_post_with_the_id_of_a_stored_job_is_refused_and_its_history_kept(
+    store_spec: str,
+) -> None:
+    with Runtime(thread_pool_size=1, store=store_spec) as runtime:
+        _, first = runtime.post(fanout_flow("fan", None), "src", "inp", {"n": 1})
+        assert first.wait(10)
+        assert runtime.store is not None
+        steps = [a.routine_id for a in runtime.store.history(first.job_id)]
+    with Runtime(thread_pool_size=1, store=store_spec) as runtime:
+        with pytest.raises(ConfigurationError, match="is taken: .* holds a job of that id"):
+            runtime.post(fanout_flow("fan", None), "src", "inp", {"n": 1}, job_id=first.job_id)
+        assert runtime.store is not None
+        assert [a.routine_id for a in runtime.store.history(first.job_id)] == steps
+        assert [row.job_id for row in runtime.store.jobs()] == [first.job_id]
+        _, mine = runtime.post(fanout_flow("fan", None), "src", "inp", {"n": 1}, job_id="mine")
+        assert mine.wait(10)
+        assert runtime.store.job("mine").status == "completed"
