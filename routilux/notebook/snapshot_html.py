@@ -178,6 +178,11 @@ def snapshot_html(
     Returns:
         HTML with collapsible sections that needs no JavaScript.
     """
+    if not isinstance(snapshot, Snapshot):
+        raise TypeError(
+            f"snapshot_html() takes a Snapshot (session.snapshot()), got "
+            f"{type(snapshot).__name__} {snapshot!r:.60}"
+        )
     state = "paused" if snapshot.paused else "running"
     if snapshot.routine_id is not None:
         state += f" before <b>{html.escape(snapshot.routine_id)}</b>"

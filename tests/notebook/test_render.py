@@ -269,6 +269,15 @@ def test_an_unknown_state_is_refused() -> None:
         render(diamond(), "dot", overlay={"routine_states": {"up": "asleep"}})  # type: ignore[typeddict-item]
 
 
+def test_a_misspelt_overlay_key_or_a_non_flow_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"unknown overlay key\(s\) 'breakpoint'; .*breakpoints"):
+        render(diamond(), "dot", overlay={"breakpoint": {"up"}})  # type: ignore[typeddict-unknown-key]
+    with pytest.raises(TypeError, match="an overlay is a DiagramState"):
+        render(diamond(), "dot", overlay=["up"])  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="a diagram draws a Flow, got str"):
+        render("diamond", "dot")  # type: ignore[arg-type]
+
+
 # -- engines and display --------------------------------------------------------------------
 
 

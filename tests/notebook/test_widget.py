@@ -565,3 +565,22 @@ def test_twenty_thousand_queued_posts_finish_with_the_widget_attached(
     session.resume()
     assert runtime.wait_until_all_jobs_finished(60)
     assert len(session.worker.state.shared_log) == 20_000
+
+
+def test_the_debugger_takes_a_session_and_says_how_to_get_one_from_a_flow(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import gc
+    import sys
+
+    unraisable: list[Any] = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    flow = chain("given", 1)
+    with pytest.raises(TypeError, match=r"write FlowDebugger\(runtime.debug\('given'\)\)"):
+        FlowDebugger(flow)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="takes a DebugSession .* got NoneType"):
+        FlowDebugger(None)  # type: ignore[arg-type]
+    gc.collect()  # the refused widgets are closed as they go, and nothing raises then
+    assert [repr(u.exc_value) for u in unraisable] == []
+    with pytest.raises(TypeError, match="takes a Snapshot"):
+        snapshot_html(flow)  # type: ignore[arg-type]

@@ -80,7 +80,9 @@ def flow_digraph(
     Returns:
         The digraph; its ``source`` is the DOT text.
     """
-    overlay = overlay or {}
+    if not isinstance(flow, Flow):
+        raise TypeError(f"a diagram draws a Flow, got {type(flow).__name__} {flow!r:.60}")
+    overlay = {} if overlay is None else overlay
     check_overlay(overlay)
     graph = graphviz.Digraph(
         name=graphviz.nohtml(flow.flow_id),

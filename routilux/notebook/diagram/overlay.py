@@ -80,7 +80,18 @@ class DiagramState(TypedDict, total=False):
 
 
 def check_overlay(overlay: DiagramState) -> None:
-    """Raise ValueError for a state name that has no colour, so typos do not pass unseen."""
+    """Raise for an overlay that is not a mapping (TypeError), and for an unknown key or a
+    state name that has no colour (ValueError), so typos do not pass unseen."""
+    if not isinstance(overlay, Mapping):
+        raise TypeError(
+            f"an overlay is a DiagramState (a dict), got {type(overlay).__name__} {overlay!r:.60}"
+        )
+    unknown = [key for key in overlay if key not in DiagramState.__annotations__]
+    if unknown:
+        raise ValueError(
+            f"unknown overlay key(s) {', '.join(map(repr, unknown))}; "
+            f"expected some of {', '.join(DiagramState.__annotations__)}"
+        )
     for routine_id, state in overlay.get("routine_states", {}).items():
         if state not in STATE_COLOURS:
             raise ValueError(

@@ -9,6 +9,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from routilux.core.activation import ActivationRecord
+from routilux.core.flow import Flow
 from routilux.core.inspection import WorkerView
 from routilux.core.job import JobContext
 from routilux.core.output import get_job_output, install_routed_stdout
@@ -74,6 +75,16 @@ class FlowDebugger(widgets.VBox):  # type: ignore[misc]
         max_items: int = 5,
         timeline: bool = True,
     ) -> None:
+        if not isinstance(session, DebugSession):
+            hint = (
+                f": write FlowDebugger(runtime.debug({session.flow_id!r}))"
+                if isinstance(session, Flow)
+                else ""
+            )
+            raise TypeError(
+                f"FlowDebugger takes a DebugSession (runtime.debug(flow)), got "
+                f"{type(session).__name__}{hint}"
+            )
         self.session = session
         self.flow = session.worker.flow
         self.history_rows = history_rows
@@ -168,6 +179,9 @@ class FlowDebugger(widgets.VBox):  # type: ignore[misc]
 
     def close(self) -> None:
         """Detach from the session and close every child widget."""
+        if not hasattr(self, "ticker"):  # __init__ refused its arguments: nothing to undo
+            super().close()
+            return
         self.ticker.close()
         self.session.remove_listener(self._session_changed)
         self.session.worker.remove_observer(self.activity)
