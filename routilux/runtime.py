@@ -113,6 +113,15 @@ class Runtime(Engine):
         """The store jobs are recorded in, or None."""
         return self._recorder.store if self._recorder is not None else None
 
+    def _check_new_job_id(self, job_id: object) -> None:
+        super()._check_new_job_id(job_id)
+        recorder = self._recorder
+        if recorder is not None and recorder.store.job_key(str(job_id)) is not None:
+            raise ConfigurationError(
+                f"job_id {job_id!r} is taken: {recorder.store} holds a job of that id (a post "
+                "starts a new job; runtime.resume() or runtime.fork() continue a stored one)"
+            )
+
     def _require_recorder(self) -> StoreRecorder:
         if self._recorder is None:
             raise StateError("this runtime has no store: create it with Runtime(store=...)")
@@ -191,13 +200,6 @@ class Runtime(Engine):
                 f"data posted to routine {routine_id!r} slot {slot_name!r}",
             )
             encode(metadata, f"metadata of a job posted to {routine_id!r}")
-            if job_id is not None and isinstance(job_id, str):
-                known = recorder.store.job_key(job_id) is not None
-                if known:
-                    raise ConfigurationError(
-                        f"job_id {job_id!r} is taken: {recorder.store} holds a job of that id "
-                        "(a post starts a new job; runtime.resume() or fork() continue one)"
-                    )
             recorder.posting(data_json)
         try:
             return super().post(

@@ -55,6 +55,7 @@ from routilux.core.activation import ActivationRecord
 from routilux.core.error_handler import ErrorStrategy
 from routilux.core.errors import (
     ConfigurationError,
+    ConfigurationTypeError,
     SlotHandlerError,
     SlotQueueFullError,
     StateError,
@@ -157,6 +158,12 @@ class Scheduler(Backpressure):
             _check.seconds("timeout", timeout)
         if block is not None and not isinstance(block, bool):
             raise TypeError(f"block must be True, False or None, got {block!r}")
+        if metadata is not None and not isinstance(metadata, dict):
+            raise ConfigurationTypeError(
+                f"metadata must be a dict, got {type(metadata).__name__} {metadata!r:.80}"
+            )
+        if job_id is not None:
+            self.runtime._check_new_job_id(job_id)
         payload = dict(data) if isinstance(data, dict) else ({} if data is None else data)
         job = JobContext(self.flow_name, self.worker_id, job_id=job_id, metadata=metadata)
         item = QueuedItem(payload, job)

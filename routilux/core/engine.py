@@ -203,12 +203,6 @@ class Engine:
         Returns:
             The worker's state and the new job's context.
         """
-        if metadata is not None and not isinstance(metadata, dict):
-            raise ConfigurationTypeError(
-                f"metadata must be a dict, got {type(metadata).__name__} {metadata!r:.80}"
-            )
-        if job_id is not None:
-            self._check_new_job_id(job_id)
         worker = self.worker_for(flow, worker_id)
         job = worker.post(
             routine_id,
@@ -223,9 +217,12 @@ class Engine:
 
     def _check_new_job_id(self, job_id: object) -> None:
         """Refuse a caller's job id that is not a name, or that an unfinished job of this
-        runtime has (two jobs of one id would share waits, histories and checkpoints)."""
+        runtime has (two jobs of one id would share waits, histories and checkpoints).
+        Every post that names its job's id comes here first (``Worker.post``)."""
         if not isinstance(job_id, str) or not job_id:
-            raise ConfigurationTypeError(f"job_id must be a non-empty string, got {job_id!r}")
+            raise ConfigurationTypeError(
+                f"job_id must be a non-empty string, got {type(job_id).__name__} {job_id!r}"
+            )
         with self._lock:
             workers = list(self._workers.values())
         for worker in workers:

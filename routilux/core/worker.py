@@ -24,7 +24,7 @@ from routilux.core._names import unknown
 from routilux.core._node import REMOTE, Node
 from routilux.core._scheduler import Scheduler, emit_in_context
 from routilux.core.activation import ActivationRecord
-from routilux.core.errors import ConfigurationError, StateError
+from routilux.core.errors import ConfigurationError, ConfigurationTypeError, StateError
 from routilux.core.hooks import Observer
 from routilux.core.inspection import QueueView, RoutineStats, WorkerView
 from routilux.core.job import JobContext
@@ -304,12 +304,28 @@ class Worker(Scheduler):
     # -- edits ---------------------------------------------------------------------------
 
     def inject(self, routine_id: str, slot: str, data: Any, job: JobContext | None = None) -> None:
-        """Queue ``data`` in a slot as if it had been routed there (for a job, or a new one)."""
+        """Queue ``data`` in a slot as if it had been routed there (for a job, or a new one).
+
+        Raises:
+            ConfigurationError: An unknown routine or slot, or ``job`` is not an unfinished
+                job of this worker (checked before anything is queued).
+        """
         queue = self.queue(routine_id, slot)
         node = self.nodes[routine_id]
+        if job is not None and not isinstance(job, JobContext):
+            raise ConfigurationTypeError(
+                f"job must be a JobContext of this worker or None (a new job), got "
+                f"{type(job).__name__} {job!r:.60}"
+            )
         with self.locked():
             if job is None:
                 job = self._open_job_locked()
+            elif self._jobs.get(job.job_id) is not job:
+                raise ConfigurationError(
+                    f"job {job.job_id} is not an unfinished job of worker {self.worker_id} "
+                    f"(it is {job.status.value}, in worker {job.worker_id}); inject into one "
+                    "of worker.jobs, or pass None for a new job"
+                )
             self._enqueue_locked(node, queue, QueuedItem(data, job), job)
             job.inflight += 1
             spawn = self._wants_drainer_locked(False)

@@ -47,7 +47,11 @@ class Breakpoint:
     def __post_init__(self) -> None:
         if self.condition is not None:
             if not callable(self.condition):
-                raise ConfigurationError(f"a breakpoint condition must be callable: {self!r}")
+                raise ConfigurationError(
+                    "a breakpoint condition must be a function of the data (and optionally "
+                    "the WorkerState), such as lambda data: data['input'][0]['n'] > 2; got "
+                    f"{type(self.condition).__name__} {self.condition!r:.60}"
+                )
             self._wants_state = _takes_two_arguments(self.condition)
 
     def __str__(self) -> str:

@@ -282,9 +282,28 @@ class DebugSession(Observer):
         self.resume()
         return None if timeout is None else self.wait_until_paused(timeout)
 
-    def post(self, routine_id: str, slot: str, data: Any = None, **kwargs: Any) -> JobContext:
-        """Post to the debugged worker (held until resumed or stepped, if paused)."""
-        job = self.worker.post(routine_id, slot, data, **kwargs)
+    def post(
+        self,
+        routine_id: str,
+        slot: str,
+        data: Any = None,
+        *,
+        metadata: dict[str, Any] | None = None,
+        job_id: str | None = None,
+        block: bool | None = None,
+        timeout: float | None = None,
+    ) -> JobContext:
+        """Post to the debugged worker (held until resumed or stepped, if paused); the
+        keywords are those of :meth:`Runtime.post <routilux.Runtime.post>`."""
+        job = self.worker.post(
+            routine_id,
+            slot,
+            data,
+            metadata=metadata,
+            job_id=job_id,
+            block=block,
+            timeout=timeout,
+        )
         self._notify("posted")
         return job
 

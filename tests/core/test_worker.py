@@ -147,12 +147,26 @@ def test_a_post_refuses_a_bad_job_id_or_metadata_and_the_id_of_a_running_job() -
         _, running = runtime.post(flow, "r0", "input", {"n": 0}, job_id="order-1")
         with pytest.raises(ValueError, match="job_id 'order-1' is taken: an unfinished job"):
             runtime.post(flow, "r0", "input", {"n": 1}, job_id="order-1")
-        with pytest.raises(TypeError, match="job_id must be a non-empty string, got 7"):
+        with pytest.raises(TypeError, match="got int"):  # the compiled build checks first
             runtime.post(flow, "r0", "input", {"n": 1}, job_id=7)  # type: ignore[arg-type]
-        with pytest.raises(TypeError, match="metadata must be a dict, got list"):
+        with pytest.raises(TypeError, match="dict.* got list"):
             runtime.post(flow, "r0", "input", {"n": 1}, metadata=[("a", 1)])  # type: ignore[arg-type]
         assert [job.job_id for job in worker.jobs] == ["order-1"]
         worker.resume()
         assert running.wait(5)
         _, again = runtime.post(flow, "r0", "input", {"n": 2}, job_id="order-1")  # it finished
         assert again.wait(5)
+
+
+def test_inject_refuses_a_job_that_is_not_an_unfinished_job_of_the_worker() -> None:
+    with Runtime(thread_pool_size=1) as runtime:
+        flow = chain("inject", 1)
+        worker = runtime.start_worker(flow)
+        _, done = runtime.post(flow, "r0", "input", {"n": 0})
+        assert done.wait(5)
+        worker.pause()
+        with pytest.raises(TypeError, match="JobContext .*got int"):  # both builds
+            worker.inject("r0", "input", {"n": 1}, 5)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="is not an unfinished job of worker .* completed"):
+            worker.inject("r0", "input", {"n": 1}, done)
+        assert worker.queued()["r0"]["input"] == []  # nothing was queued

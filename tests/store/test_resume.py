@@ -185,6 +185,10 @@ def test_a_post_with_the_id_of_a_stored_job_is_refused_and_its_history_kept(
     with Runtime(thread_pool_size=1, store=store_spec) as runtime:
         with pytest.raises(ConfigurationError, match="is taken: .* holds a job of that id"):
             runtime.post(fanout_flow("fan", None), "src", "inp", {"n": 1}, job_id=first.job_id)
+        session = runtime.debug(fanout_flow("fan", None))  # a post straight to a worker
+        with pytest.raises(ConfigurationError, match="is taken: .* holds a job of that id"):
+            session.post("src", "inp", {"n": 1}, job_id=first.job_id)
+        session.detach()
         assert runtime.store is not None
         assert [a.routine_id for a in runtime.store.history(first.job_id)] == steps
         assert [row.job_id for row in runtime.store.jobs()] == [first.job_id]
