@@ -143,9 +143,13 @@ def render(flow_ref: str, output: str) -> None:
     path = Path(output)
     with cli_errors():
         try:
-            path.write_bytes(draw(flow, path.suffix.lstrip(".").lower()))
+            picture = draw(flow, path.suffix.lstrip(".").lower())
         except (ImportError, ValueError, RuntimeError) as error:
             raise click.ClickException(str(error)) from error
+    try:
+        path.write_bytes(picture)
+    except OSError as error:
+        raise click.ClickException(f"cannot write {path}: {error.strerror or error}") from error
     click.echo(f"wrote {path}", err=True)
 
 

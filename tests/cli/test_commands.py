@@ -137,3 +137,12 @@ def test_render_refuses_an_unknown_format(cli: Cli, tmp_path: Path) -> None:
     assert result.returncode == 1
     assert ".svg, .png, .dot" in result.stderr
     assert not (tmp_path / "flow.gif").exists()
+
+
+def test_render_into_a_missing_directory_is_a_one_line_error(cli: Cli, tmp_path: Path) -> None:
+    result = cli("render", "cli_flows:chain", "-o", "missing/flow.svg")
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "Error: cannot write missing/flow.svg: No such file or directory"
+    )
+    assert not (tmp_path / "missing").exists()
