@@ -198,7 +198,7 @@ class Engine:
         raises :class:`~routilux.SlotQueueFullError` naming the slot.
 
         ``job_id`` names the new job (default: a new random id); it must not be the id of
-        a job this runtime is running.
+        a job this runtime is running, nor (with a store) of a job the store holds.
 
         Returns:
             The worker's state and the new job's context.

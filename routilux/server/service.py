@@ -11,7 +11,7 @@ from typing import Any
 
 from routilux.core.errors import ConfigurationError
 from routilux.core.flow import Flow
-from routilux.core.job import JobContext
+from routilux.core.job import JobContext, JobStatus
 from routilux.debug.breakpoints import Breakpoint
 from routilux.debug.session import DebugSession
 from routilux.notebook import EngineUnavailable, render
@@ -140,6 +140,9 @@ class FlowService:
         """Jobs posted here (the latest ``max_jobs_kept``) and every unfinished one."""
         if flow is not None:
             self.flow(flow)
+        statuses = [str(member) for member in JobStatus]
+        if status is not None and status not in statuses:
+            raise ApiError(422, f"unknown status {status!r} (one of: {', '.join(statuses)})")
         with self._lock:
             known = dict(self._jobs)
         for worker in self.runtime.workers:

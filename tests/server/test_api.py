@@ -78,6 +78,9 @@ def test_jobs_can_be_listed_by_flow_and_status(served: Served) -> None:
     ]
     assert served.get("/api/jobs", params={"status": "failed"}).json() == []
     assert served.get("/api/jobs", params={"colour": "red"}).status_code == 422
+    unknown = served.get("/api/jobs", params={"status": "done"})
+    assert unknown.status_code == 422
+    assert "unknown status 'done' (one of: pending, running, completed" in unknown.json()["error"]
     assert len(served.get("/api/jobs", params={"limit": "1"}).json()) == 1
     assert served.get("/api/jobs", params={"limit": "0"}).status_code == 422
     assert served.get("/api/jobs/nope").status_code == 404
