@@ -47,6 +47,8 @@ class Worker(Scheduler):
 
     def add_observer(self, observer: Observer) -> None:
         """Call ``observer``'s hooks for everything this worker does from now on."""
+        if not isinstance(observer, Observer):
+            raise TypeError(f"observer must be an Observer, got {type(observer).__name__}")
         with self.locked():
             self._observers.append(observer)
             self._refresh_hooks_locked()
@@ -217,8 +219,25 @@ class Worker(Scheduler):
             self._changed.notify_all()
 
     def cancel_job(self, job: JobContext) -> None:
-        """Drop ``job``'s queued data; it ends as cancelled once nothing of it runs."""
+        """Drop ``job``'s queued data; it ends as cancelled once nothing of it runs.
+
+        A job that has already finished is left as it is.
+
+        Raises:
+            ConfigurationError: ``job`` is not a job of this worker.
+        """
+        if not isinstance(job, JobContext):
+            raise ConfigurationTypeError(
+                f"cancel_job() takes a JobContext, got {type(job).__name__} {job!r:.60}"
+            )
         with self.locked():
+            if self._jobs.get(job.job_id) is not job:
+                if job.status.finished:
+                    return
+                raise ConfigurationError(
+                    f"job {job.job_id} is not a job of worker {self.worker_id} (it runs in "
+                    f"worker {job.worker_id})"
+                )
             self._stop_job_locked(job, None)
             self._candidates = deque((n, j) for n, j in self._candidates if j is not job)
             self._held = deque(a for a in self._held if a.job is not job)

@@ -170,3 +170,35 @@ def test_inject_refuses_a_job_that_is_not_an_unfinished_job_of_the_worker() -> N
         with pytest.raises(ValueError, match="is not an unfinished job of worker .* completed"):
             worker.inject("r0", "input", {"n": 1}, done)
         assert worker.queued()["r0"]["input"] == []  # nothing was queued
+
+
+def test_a_worker_refuses_a_non_observer_and_keeps_working() -> None:
+    with Runtime(thread_pool_size=1) as runtime:
+        flow = chain("observed", 1)
+        worker = runtime.start_worker(flow)
+        with pytest.raises(TypeError, match="observer must be an Observer, got int"):
+            worker.add_observer(5)  # type: ignore[arg-type]
+        worker.refresh_hooks()  # nothing half-added to trip over
+        _, job = runtime.post(flow, "r0", "input", {"n": 0})
+        assert job.wait(5)
+        assert job.status is JobStatus.COMPLETED
+
+
+def test_cancel_job_takes_a_job_of_the_worker() -> None:
+    with Runtime(thread_pool_size=1) as runtime:
+        first, second = chain("one", 1), chain("two", 1)
+        one, two = runtime.start_worker(first), runtime.start_worker(second)
+        two.pause()
+        _, waiting = runtime.post(second, "r0", "input", {"n": 0})
+        with pytest.raises(
+            ValueError, match=f"not a job of worker {one.worker_id} .*{two.worker_id}"
+        ):
+            one.cancel_job(waiting)
+        with pytest.raises(TypeError, match="JobContext.* got str"):
+            one.cancel_job(waiting.job_id)  # type: ignore[arg-type]
+        assert not waiting.is_finished
+        two.cancel_job(waiting)
+        assert waiting.wait(5)
+        assert waiting.status is JobStatus.CANCELLED
+        two.cancel_job(waiting)  # finished: left as it is
+        assert runtime.wait_until_all_jobs_finished(5)
