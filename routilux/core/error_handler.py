@@ -178,3 +178,14 @@ def _exception_types(value: object) -> tuple[type[BaseException], ...]:
                 f"retryable_exceptions must hold exception types, got {t!r}"
             )
     return tuple(types)
+
+
+def check_handler(handler: object) -> None:
+    """Refuse what ``set_error_handler`` cannot use: a worker reads the handler only when
+    logic fails, too late to say what was wrong with it."""
+    if handler is not None and not isinstance(handler, ErrorHandler):
+        raise ConfigurationTypeError(
+            "set_error_handler() takes an ErrorHandler, such as "
+            "ErrorHandler(ErrorStrategy.RETRY, max_retries=3), or None; got "
+            f"{type(handler).__name__} {handler!r:.60}"
+        )

@@ -11,6 +11,7 @@ from routilux.core import _check
 from routilux.core._names import unknown
 from routilux.core._spec import flow_from_dict, flow_to_dict
 from routilux.core.connection import Connection
+from routilux.core.error_handler import check_handler
 from routilux.core.errors import (
     ConfigurationError,
     ConfigurationTypeError,
@@ -160,6 +161,7 @@ class Flow:
     @_check.suggests_keywords
     def set_error_handler(self, handler: ErrorHandler | None) -> None:
         """The error handler for every routine that has none of its own."""
+        check_handler(handler)
         self._error_handler = handler
 
     @property

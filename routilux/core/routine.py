@@ -11,6 +11,7 @@ from routilux.core import _check
 from routilux.core._context import current_activation
 from routilux.core._convention import calling_form
 from routilux.core._names import unknown
+from routilux.core.error_handler import check_handler
 from routilux.core.errors import ConfigurationError, ConfigurationTypeError, StateError
 from routilux.core.event import Event
 from routilux.core.policies import ActivationPolicy, immediate_policy
@@ -225,6 +226,7 @@ class Routine:
     @_check.suggests_keywords
     def set_error_handler(self, handler: ErrorHandler | None) -> None:
         """Override the flow's error handler for this routine (None to use the flow's)."""
+        check_handler(handler)
         self._error_handler = handler
 
     @property

@@ -17,7 +17,7 @@ from routilux import (
     Runtime,
     SlotHandlerError,
 )
-from tests.flows import Collect
+from tests.flows import Collect, Relay
 
 
 class Flaky(Routine):
@@ -239,3 +239,15 @@ def test_is_critical_of_earlier_versions_warns_that_it_has_no_effect() -> None:
     with pytest.warns(DeprecationWarning, match="is_critical=.*no effect"):
         handler = ErrorHandler("retry", is_critical=True)
     assert handler == ErrorHandler("retry")
+
+
+def test_set_error_handler_refuses_what_is_not_a_handler_before_any_logic_fails() -> None:
+    flow = Flow("handled")
+    routine = Relay()
+    flow.add_routine(routine, "r")
+    for target in (flow, routine):
+        with pytest.raises(TypeError, match=r"takes an ErrorHandler, such as .* got str 'retry'"):
+            target.set_error_handler("retry")  # type: ignore[arg-type]
+        assert target.error_handler is None
+    routine.set_error_handler(ErrorHandler(ErrorStrategy.SKIP))
+    assert routine.error_handler is not None
