@@ -226,7 +226,7 @@ class Engine:
         with self._lock:
             workers = list(self._workers.values())
         for worker in workers:
-            if any(job.job_id == job_id for job in worker.jobs):
+            if worker.has_job(job_id):
                 raise ConfigurationError(
                     f"job_id {job_id!r} is taken: an unfinished job of worker "
                     f"{worker.worker_id} has it"

@@ -285,6 +285,14 @@ class Worker(Scheduler):
                 job_count=len(self._jobs),
             )
 
+    def has_job(self, job_id: str) -> bool:
+        """Whether an unfinished job of this worker (or one just posted to it) has
+        ``job_id``. Reads without the worker's lock: a post checks every worker with it, and
+        may come from a thread that holds another worker's lock."""
+        if job_id in self._jobs:
+            return True
+        return any(job.job_id == job_id for _, _, _, job in list(self._inbox))
+
     @property
     def jobs(self) -> list[JobContext]:
         """The unfinished jobs."""
